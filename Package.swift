@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+// ismkit: a fuzzing and conformance test kit for the Linux ism-vfio-pci driver.
+//
+// Layers (each a folder under Sources/):
+//   Access/            the ISMAccess protocol, operations, errors, traces, device configuration, rule IDs
+//   Model/             the golden reference model (pure: no I/O)
+//   Implementations/   implementations under test (simulated device with mutants, driver source, VFIO)
+//   Harness/           operation generator, differential engine, shrinker, reproducers
+//   Tool/              the `ismkit` command-line tool
+import PackageDescription
+
+let package = Package(
+    name: "ismkit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ismkit", targets: ["ismkit"]),
+        .library(name: "ISMAccess", targets: ["ISMAccess"]),
+        .library(name: "ISMModel", targets: ["ISMModel"]),
+        .library(name: "ISMHarness", targets: ["ISMHarness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Access layer: what every implementation under test promises.
+        .target(
+            name: "ISMAccess",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Access"
+        ),
+        // The golden reference model: SPEC.md as executable code.
+        .target(name: "ISMModel", dependencies: ["ISMAccess"], path: "Sources/Model"),
+        // Implementations under test.
+        .target(name: "ISMSimulator", dependencies: ["ISMAccess"], path: "Sources/Implementations/Simulator"),
+        // Harnesses.
+        .target(
+            name: "ISMHarness",
+            dependencies: ["ISMAccess", "ISMModel", "ISMSimulator"],
+            path: "Sources/Harness"
+        ),
+        // The command-line tool.
+        .executableTarget(
+            name: "ismkit",
+            dependencies: [
+                "ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Tool"
+        ),
+        .testTarget(
+            name: "ModelTests",
+            dependencies: [
+                "ISMAccess", "ISMModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/ModelTests"
+        ),
+        .testTarget(
+            name: "HarnessTests",
+            dependencies: [
+                "ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/HarnessTests"
+        ),
+    ]
+)

@@ -1,0 +1,46 @@
+/// The one interface every implementation under test conforms to: the golden model, the
+/// simulated device (with or without mutants), the driver source built in user space, a real
+/// device through VFIO, and implementations behind the C ABI.
+///
+/// Each method behaves like the system call it is named for on an ISM device fd, and fails
+/// with the errno that call would return. `offset` is the 64-bit file offset as the caller
+/// passes it (bit 63 set means negative). Buffers are exact-size: an implementation must not
+/// touch a byte outside them (R-READ-5).
+public protocol ISMAccess {
+    /// What this implementation can show and accept.
+    var capabilities: Capabilities { get }
+
+    /// `VFIO_DEVICE_GET_REGION_INFO`.
+    mutating func regionInfo(index: UInt32, argsz: UInt32) throws(AccessError) -> RegionInfo
+    /// `pread`: fills a prefix of `buffer`, returns the bytes transferred.
+    mutating func pread(into buffer: UnsafeMutableRawBufferPointer, offset: UInt64, fault: Fault) throws(AccessError) -> Int
+    /// `pwrite`: returns the bytes transferred.
+    mutating func pwrite(from buffer: UnsafeRawBufferPointer, offset: UInt64, fault: Fault) throws(AccessError) -> Int
+    /// `read` at the file position.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, fault: Fault) throws(AccessError) -> Int
+    /// `write` at the file position.
+    mutating func write(from buffer: UnsafeRawBufferPointer, fault: Fault) throws(AccessError) -> Int
+    /// `lseek`: returns the new file position.
+    mutating func seek(offset: Int64, whence: Operation.Whence) throws(AccessError) -> Int64
+
+    /// The function handle changes under the live device (R-FH-1).
+    mutating func recoverHandle() throws(AccessError)
+    /// A second device is initialised by the same driver (R-LIFE-1, R-LIFE-2).
+    mutating func attachPeer(failPool: Bool) throws(AccessError)
+    /// The second device is released.
+    mutating func detachPeer() throws(AccessError)
+    /// Live store-block pools and leaked objects.
+    mutating func resources() throws(AccessError) -> ResourceCounts
+
+    /// Moves the device instructions issued since the last call into `events` (appending,
+    /// oldest first). Leaves `events` alone when `capabilities.trace` is false.
+    mutating func takeTrace(into events: inout [TraceEvent])
+}
+
+extension ISMAccess {
+    public mutating func recoverHandle() throws(AccessError) { throw .errno(.notSupported) }
+    public mutating func attachPeer(failPool: Bool) throws(AccessError) { throw .errno(.notSupported) }
+    public mutating func detachPeer() throws(AccessError) { throw .errno(.notSupported) }
+    public mutating func resources() throws(AccessError) -> ResourceCounts { throw .errno(.notSupported) }
+    public mutating func takeTrace(into events: inout [TraceEvent]) {}
+}
