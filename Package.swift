@@ -34,6 +34,20 @@ let package = Package(
         .target(name: "ISMModel", dependencies: ["ISMAccess"], path: "Sources/Model"),
         // Implementations under test.
         .target(name: "ISMSimulator", dependencies: ["ISMAccess"], path: "Sources/Implementations/Simulator"),
+        // A real device through VFIO (CVFIO: the ioctl numbers and structs Swift cannot import).
+        .target(name: "CVFIO", path: "Sources/Implementations/CVFIO"),
+        .target(
+            name: "ISMVFIO",
+            dependencies: ["ISMAccess", "ISMModel", "CVFIO", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Implementations/VFIO"
+        ),
+        // A driver main.c built in user space (native and s390x) or an ismkit_access.h library,
+        // driven out of process over the wire protocol; plus the conformance runner.
+        .target(
+            name: "ISMDriverSource",
+            dependencies: ["ISMAccess", "ISMModel", "ISMHarness", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Implementations/DriverSource"
+        ),
         // Harnesses.
         .target(
             name: "ISMHarness",
@@ -44,10 +58,15 @@ let package = Package(
         .executableTarget(
             name: "ismkit",
             dependencies: [
-                "ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness",
+                "ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness", "ISMVFIO", "ISMDriverSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tool"
+        ),
+        // libFuzzer targets (docs/fuzzing.md). A plain build gives each a replay `main`; the fuzz
+        // build (`make fuzz`) passes -Xswiftc -DISMKIT_LIBFUZZER and --sanitize=fuzzer instead.
+        .executableTarget(
+            name: "diff-sim", dependencies: ["ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness"], path: "FuzzTargets/diff-sim"
         ),
         .testTarget(
             name: "ModelTests",
@@ -65,5 +84,8 @@ let package = Package(
             ],
             path: "Tests/HarnessTests"
         ),
+        .testTarget(name: "DriverSourceTests", dependencies: ["ISMAccess", "ISMModel", "ISMHarness", "ISMDriverSource"], path: "Tests/DriverSourceTests"),
+        .testTarget(name: "SimulatorTests", dependencies: ["ISMAccess", "ISMSimulator"], path: "Tests/SimulatorTests"),
+        .testTarget(name: "VFIOTests", dependencies: ["ISMAccess", "ISMModel", "ISMVFIO"], path: "Tests/VFIOTests"),
     ]
 )

@@ -1,0 +1,39 @@
+import ISMAccess
+import ISMModel
+
+/// Runs whole operation sequences on a fresh implementation and a fresh model and reports
+/// the first divergence. It is what campaigns, the shrinker and `replay` share.
+public struct Differential<Impl: ISMAccess> {
+    public let config: DeviceConfig
+    public let contents: GoldenModel.Contents
+    public let compareTrace: Bool?
+    /// Makes a fresh implementation for each sequence (a new process, device or simulator).
+    public let makeImplementation: () throws(AccessError) -> Impl
+
+    public init(
+        config: DeviceConfig, contents: GoldenModel.Contents = .seeded, compareTrace: Bool? = nil,
+        makeImplementation: @escaping () throws(AccessError) -> Impl
+    ) {
+        self.config = config
+        self.contents = contents
+        self.compareTrace = compareTrace
+        self.makeImplementation = makeImplementation
+    }
+
+    /// A fresh session: a new implementation beside a new model.
+    public func session() throws(AccessError) -> Session<Impl> {
+        Session(implementation: try makeImplementation(), model: model(), compareTrace: compareTrace)
+    }
+
+    /// A fresh model for this configuration.
+    public func model() -> GoldenModel { GoldenModel(config: config, contents: contents) }
+
+    /// The first divergence of `ops` from a fresh start, or nil when they all agree.
+    public func check(_ ops: [Operation]) throws(AccessError) -> Divergence? {
+        var s = try session()
+        for (i, op) in ops.enumerated() {
+            if let d = s.step(op, index: i) { return d }
+        }
+        return nil
+    }
+}

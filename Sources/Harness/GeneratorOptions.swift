@@ -1,0 +1,34 @@
+import ISMAccess
+
+/// What the operation generator may produce, derived from what the implementation accepts
+/// and what the run allows (a hardware run is read-only unless writes are allow-listed).
+public struct GeneratorOptions: Sendable {
+    public var faults: Bool
+    public var lifecycle: Bool
+    public var handleRecovery: Bool
+    public var seek: Bool
+    /// Whether writes may be generated at all.
+    public var writes: Bool
+    /// Decides whether a write at (region index, position, count) may be issued; nil allows all.
+    public var mayWrite: (@Sendable (_ index: UInt64, _ position: UInt64, _ count: Int) -> Bool)?
+    /// The largest transfer generated.
+    public var maxCount: Int
+
+    public init(
+        faults: Bool = true, lifecycle: Bool = true, handleRecovery: Bool = true, seek: Bool = true,
+        writes: Bool = true, mayWrite: (@Sendable (UInt64, UInt64, Int) -> Bool)? = nil, maxCount: Int = 8192
+    ) {
+        self.faults = faults
+        self.lifecycle = lifecycle
+        self.handleRecovery = handleRecovery
+        self.seek = seek
+        self.writes = writes
+        self.mayWrite = mayWrite
+        self.maxCount = maxCount
+    }
+
+    /// Everything the implementation's capabilities allow.
+    public init(capabilities c: Capabilities) {
+        self.init(faults: c.faults, lifecycle: c.lifecycle, handleRecovery: c.handleRecovery, seek: c.seek)
+    }
+}

@@ -1,0 +1,52 @@
+import ISMAccess
+import ISMModel
+import ISMSimulator
+
+/// One row of the kill table: whether a campaign against the mutated simulator found the
+/// mutant, on which byte order, after how many operations, and how short the shrunk
+/// reproducer is.
+public struct MutantKill: Sendable {
+    public var mutant: Mutant
+    public var killed: Bool
+    public var byteOrder: ByteOrder?
+    public var operationsToKill: Int?
+    public var shrunkLength: Int?
+    public var divergence: Divergence?
+    public var reproducer: Reproducer?
+}
+
+/// Runs a campaign against every mutant (on each byte order where it should show) and
+/// reports which were killed.
+public enum MutantKillRun {
+    /// The simulator target as reproducers name it.
+    public static func target(mutant: Mutant?) -> Reproducer.Target {
+        Reproducer.Target(kind: "simulator", parameters: mutant.map { ["mutant": $0.rawValue] } ?? [:])
+    }
+
+    public static func differential(config: DeviceConfig, mutant: Mutant?) -> Differential<SimulatedDevice> {
+        Differential(config: config) { SimulatedDevice(config: config, mutant: mutant) }
+    }
+
+    public static func run(
+        mutant: Mutant, seed: UInt64, operationsPerMutant: Int, sequenceLength: Int = 32,
+        config: (ByteOrder) -> DeviceConfig = { DeviceConfig.ism(hostByteOrder: $0) }
+    ) -> MutantKill {
+        var used = 0
+        for order in mutant.byteOrders {
+            let cfg = config(order)
+            let diff = differential(config: cfg, mutant: mutant)
+            let campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: seed,
+                                    budget: .operations(operationsPerMutant), sequenceLength: sequenceLength)
+            guard let result = try? campaign.run() else { continue }
+            if let d = result.divergence, let shrunk = result.shrunk {
+                let repro = Reproducer(target: target(mutant: mutant), device: cfg, seed: seed, operations: shrunk, divergence: d)
+                return MutantKill(mutant: mutant, killed: true, byteOrder: order,
+                                  operationsToKill: used + (result.operationsToFirstDivergence ?? result.operations),
+                                  shrunkLength: shrunk.count, divergence: d, reproducer: repro)
+            }
+            used += result.operations
+        }
+        return MutantKill(mutant: mutant, killed: false, byteOrder: nil, operationsToKill: nil, shrunkLength: nil,
+                          divergence: nil, reproducer: nil)
+    }
+}

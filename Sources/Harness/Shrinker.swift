@@ -1,0 +1,98 @@
+import ISMAccess
+
+/// Shrinks a diverging sequence to a small one that shows the same finding (same aspect
+/// and rule): drops everything after the divergence, removes chunks and then single
+/// operations, and simplifies what is left (no fault, smaller counts, simpler positions).
+public struct Shrinker<Impl: ISMAccess> {
+    public let differential: Differential<Impl>
+    /// Upper bound on re-runs, so a slow implementation cannot make shrinking endless.
+    public var maxChecks: Int
+
+    public init(differential: Differential<Impl>, maxChecks: Int = 20_000) {
+        self.differential = differential
+        self.maxChecks = maxChecks
+    }
+
+    public func shrink(_ ops: [Operation], divergence: Divergence) -> (operations: [Operation], divergence: Divergence) {
+        var checks = 0
+        var best = Array(ops.prefix(divergence.index + 1))
+        var bestDivergence = divergence
+
+        func attempt(_ candidate: [Operation]) -> Bool {
+            guard checks < maxChecks, !candidate.isEmpty else { return false }
+            checks += 1
+            guard let d = try? differential.check(candidate), d.sameFinding(as: divergence) else { return false }
+            best = Array(candidate.prefix(d.index + 1))
+            bestDivergence = d
+            return true
+        }
+
+        var progress = true
+        while progress && checks < maxChecks {
+            progress = false
+            // Remove chunks, halving the chunk size down to single operations.
+            var chunk = max(1, best.count / 2)
+            while chunk >= 1 {
+                var start = 0
+                while start < best.count {
+                    var candidate = best
+                    candidate.removeSubrange(start..<min(best.count, start + chunk))
+                    if attempt(candidate) { progress = true } else { start += chunk }
+                }
+                chunk /= 2
+            }
+            // Simplify each remaining operation.
+            var i = 0
+            while i < best.count {
+                for simpler in Shrinker.simplifications(of: best[i]) {
+                    var candidate = best
+                    candidate[i] = simpler
+                    if attempt(candidate) { progress = true; break }
+                }
+                i += 1
+            }
+        }
+        return (best, bestDivergence)
+    }
+
+    /// Simpler variants of one operation, most simplifying first.
+    static func simplifications(of op: Operation) -> [Operation] {
+        func counts(_ c: Int) -> [Int] {
+            Array(Set([0, 1, 2, 4, 8, c / 2, c - 1].filter { $0 >= 0 && $0 < c })).sorted()
+        }
+        func offsets(_ o: UInt64) -> [UInt64] {
+            let high = o & ~((1 << 48) - 1)
+            let pos = o & ((1 << 48) - 1)
+            var out: [UInt64] = [high, high | (pos & ~4095), high | (pos & ~7), high | (pos / 2)]
+            if pos > 4096 { out.append(high | (pos & 4095)) }
+            return out.filter { $0 < o }
+        }
+        var out: [Operation] = []
+        switch op {
+        case let .pread(o, c, f):
+            if f != .none { out.append(.pread(offset: o, count: c, fault: .none)) }
+            out += counts(c).map { .pread(offset: o, count: $0, fault: f) }
+            out += offsets(o).map { .pread(offset: $0, count: c, fault: f) }
+        case let .pwrite(o, c, p, f):
+            if f != .none { out.append(.pwrite(offset: o, count: c, pattern: p, fault: .none)) }
+            out += counts(c).map { .pwrite(offset: o, count: $0, pattern: p, fault: f) }
+            out += offsets(o).map { .pwrite(offset: $0, count: c, pattern: p, fault: f) }
+            if p != 0 { out.append(.pwrite(offset: o, count: c, pattern: 0, fault: f)) }
+        case let .read(c, f):
+            if f != .none { out.append(.read(count: c, fault: .none)) }
+            out += counts(c).map { .read(count: $0, fault: f) }
+        case let .write(c, p, f):
+            if f != .none { out.append(.write(count: c, pattern: p, fault: .none)) }
+            out += counts(c).map { .write(count: $0, pattern: p, fault: f) }
+        case let .seek(o, w):
+            if o != 0 { out.append(.seek(offset: 0, whence: w)); out.append(.seek(offset: o / 2, whence: w)) }
+            if w == .current { out.append(.seek(offset: o, whence: .set)) }
+        case let .regionInfo(i, a):
+            if a != 32 { out.append(.regionInfo(index: i, argsz: 32)) }
+            if i > 0 { out.append(.regionInfo(index: 0, argsz: a)); out.append(.regionInfo(index: i / 2, argsz: a)) }
+        case .attachPeer(true): out.append(.attachPeer(failPool: false))
+        default: break
+        }
+        return out
+    }
+}

@@ -1,0 +1,248 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import ISMAccess
+
+/// One child process that speaks the wire protocol (docs/wire-protocol.md) on a socket pair
+/// bound to its stdin and stdout, with its stderr in a file.
+///
+/// Promise: every exchange has a time-out; a child that hangs, crashes, or reports a
+/// sanitizer error yields `AccessError.broken(reason)` and is killed, never a crash or hang of
+/// the caller (writes use MSG_NOSIGNAL, so a dead child raises no SIGPIPE). Once broken, the
+/// process stays broken and every later call repeats the same reason.
+final class WireProcess {
+    private let pid: pid_t
+    private let fd: Int32
+    private var inbox: [UInt8] = []
+    private var inboxStart = 0
+    let stderrPath: String
+    let timeout: Duration
+    private(set) var brokenReason: String?
+    private var exited = false
+    private var exitStatus: Int32 = 0
+    /// The greeting line's fields.
+    private(set) var hello: [Substring] = []
+
+    init(arguments: [String], environment: [String: String] = [:], stderrPath: String, timeout: Duration) throws(AccessError) {
+        self.stderrPath = stderrPath
+        self.timeout = timeout
+        var sv: [Int32] = [0, 0]
+        #if canImport(Glibc)
+        let streamType = Int32(SOCK_STREAM.rawValue)
+        #else
+        let streamType = SOCK_STREAM
+        #endif
+        guard socketpair(AF_UNIX, streamType, 0, &sv) == 0 else { throw .broken("socketpair failed: errno \(errno)") }
+        let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard errFD >= 0 else {
+            close(sv[0]); close(sv[1])
+            throw .broken("cannot create \(stderrPath): errno \(errno)")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, sv[1], 0)
+        posix_spawn_file_actions_adddup2(&actions, sv[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errFD, 2)
+        posix_spawn_file_actions_addclose(&actions, sv[0])
+
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        let envStrings = env.map { "\($0.key)=\($0.value)" }
+        var child: pid_t = 0
+        let rc = withCStrings(arguments) { argv in
+            withCStrings(envStrings) { envp in
+                posix_spawnp(&child, arguments[0], &actions, nil, argv, envp)
+            }
+        }
+        close(sv[1])
+        close(errFD)
+        guard rc == 0 else {
+            close(sv[0])
+            throw .broken("cannot start \(arguments[0]): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        fd = sv[0]
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let line = try readLine(context: "the greeting")
+        hello = line.split(separator: " ")
+        guard hello.count >= 5, hello[0] == "ISMKIT-WIRE", hello[1] == "1" else {
+            throw fail("protocol: unexpected greeting \"\(line.prefix(80))\"")
+        }
+    }
+
+    deinit {
+        if !exited {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        close(fd)
+    }
+
+    /// Sends one request line and returns the response line.
+    func exchange(_ request: String) throws(AccessError) -> String {
+        if let brokenReason { throw .broken(brokenReason) }
+        try send(request + "\n")
+        let summary = request.prefix(40)
+        return try readLine(context: "\"\(summary)\(request.count > 40 ? "…" : "")\"")
+    }
+
+    /// Asks the child to end (QUIT), waits for it, and reports a sanitizer finding or a
+    /// non-zero exit as broken.
+    func finish() throws(AccessError) {
+        if let brokenReason { throw .broken(brokenReason) }
+        try send("QUIT\n")
+        _ = try? readLine(context: "QUIT")
+        if let brokenReason { throw .broken(brokenReason) }
+        let status = waitExit(within: timeout)
+        guard let status else { throw fail("hang: no exit within \(timeout) after QUIT") }
+        if let report = sanitizerReport() { throw fail(report) }
+        if status != 0 { throw fail("exit status \(status) after QUIT") }
+    }
+
+    // MARK: I/O with time-outs
+
+    private func send(_ text: String) throws(AccessError) {
+        var bytes = Array(text.utf8)
+        var sent = 0
+        let deadline = ContinuousClock.now + timeout
+        while sent < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { p in
+                Glibc.send(fd, p.baseAddress! + sent, p.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 { sent += n; continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                guard try wait(for: Int16(POLLOUT), until: deadline) else {
+                    throw fail("hang: the implementation did not take a request within \(timeout)")
+                }
+                continue
+            }
+            throw fail(deathReason(during: "sending a request"))
+        }
+        bytes.removeAll()
+    }
+
+    private func readLine(context: String) throws(AccessError) -> String {
+        let deadline = ContinuousClock.now + timeout
+        var scanFrom = inboxStart
+        while true {
+            if let nl = inbox[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: inbox[inboxStart..<nl], as: UTF8.self)
+                inboxStart = nl + 1
+                if inboxStart > 1 << 16 || inboxStart == inbox.count {
+                    inbox.removeSubrange(0..<inboxStart)
+                    inboxStart = 0
+                }
+                return line
+            }
+            scanFrom = inbox.count
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n > 0 {
+                inbox.append(contentsOf: chunk[0..<n])
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                guard try wait(for: Int16(POLLIN), until: deadline) else {
+                    throw fail("hang: no answer within \(timeout) to \(context)")
+                }
+                continue
+            }
+            throw fail(deathReason(during: "waiting for the answer to \(context)"))
+        }
+    }
+
+    /// Polls until the socket is ready; false at the deadline.
+    private func wait(for events: Int16, until deadline: ContinuousClock.Instant) throws(AccessError) -> Bool {
+        while true {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return false }
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let ms = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let r = poll(&p, 1, ms)
+            if r > 0 { return true }
+            if r < 0 && errno != EINTR { throw fail("poll failed: errno \(errno)") }
+        }
+    }
+
+    // MARK: ending
+
+    /// Marks the process broken, kills it, and returns the error to throw.
+    func fail(_ reason: String) -> AccessError {
+        if brokenReason == nil { brokenReason = reason }
+        if !exited {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            exited = true
+        }
+        return .broken(brokenReason!)
+    }
+
+    /// Waits for the child's exit; its status (signal n as 128+n), or nil at the time-out.
+    private func waitExit(within limit: Duration) -> Int32? {
+        if exited { return exitStatus }
+        let deadline = ContinuousClock.now + limit
+        while true {
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid {
+                exited = true
+                let sig = status & 0x7f
+                exitStatus = sig == 0 ? (status >> 8) & 0xff : 128 + sig
+                return exitStatus
+            }
+            if ContinuousClock.now >= deadline { return nil }
+            usleep(2000)
+        }
+    }
+
+    /// Why the child stopped talking: a sanitizer report, a BROKEN line, a signal or an exit.
+    private func deathReason(during what: String) -> String {
+        let status = waitExit(within: .seconds(2))
+        if let report = sanitizerReport() { return report }
+        guard let status else { return "the implementation closed its output while \(what)" }
+        if status > 128 {
+            let sig = status - 128
+            let name = [6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 11: "SIGSEGV", 9: "SIGKILL", 4: "SIGILL"][sig] ?? "signal \(sig)"
+            return "crash: \(name) while \(what)"
+        }
+        return "the implementation exited (status \(status)) while \(what)"
+    }
+
+    /// The first line of an AddressSanitizer / LeakSanitizer / UBSan report in stderr, if any.
+    func sanitizerReport() -> String? {
+        guard let text = try? String(contentsOfFile: stderrPath, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n")
+        guard let first = lines.firstIndex(where: { $0.contains("ERROR: AddressSanitizer") || $0.contains("ERROR: LeakSanitizer") || $0.contains("runtime error:") }) else {
+            return nil
+        }
+        var report = String(lines[first].drop(while: { $0 == "=" || $0.isNumber || $0 == " " }))
+        // A leak report's useful part is its summary and first allocation site.
+        if let summary = lines.first(where: { $0.hasPrefix("SUMMARY:") }) { report += "; " + summary }
+        if let site = lines[first...].first(where: { $0.contains(" in ") && !$0.contains("malloc") && !$0.contains("calloc") && $0.contains("#") }) {
+            report += "; at " + site.trimmingCharacters(in: .whitespaces)
+        }
+        return report
+    }
+
+    /// Recent stderr text, for reports.
+    func stderrTail(_ maxBytes: Int = 2000) -> String {
+        guard let text = try? String(contentsOfFile: stderrPath, encoding: .utf8) else { return "" }
+        return String(text.suffix(maxBytes))
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    ptrs.append(nil)
+    defer { for p in ptrs { free(p) } }
+    return body(ptrs)
+}

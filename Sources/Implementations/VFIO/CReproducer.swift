@@ -1,0 +1,336 @@
+import ISMAccess
+import ISMModel
+
+/// Turns an operation sequence into a self-contained C program that replays it on a real
+/// device through VFIO and checks every result against what the golden model predicts.
+///
+/// Promises: the program needs only libc and kernel headers (`gcc -static repro.c`); it opens
+/// the device given by PCI address on its command line through its IOMMU group and a type1
+/// container; it takes every region's base from `VFIO_DEVICE_GET_REGION_INFO` (R-OFF-2) and
+/// maps the model's offsets (index << shift) onto them exactly as the `ismkit hw` backend does;
+/// it prints KTAP (one test per operation) and exits 0 when every check passes, 1 when one
+/// fails, 2 when the device cannot be opened.
+///
+/// What it checks per operation: the return value or errno, region info, the bytes a read
+/// returns where the model knows them (bytes this sequence wrote before; contents it never
+/// wrote are unknown on a real device), and that no byte past the exact-size read buffer
+/// changed. Operations a real device cannot run (injected faults, lifecycle, handle
+/// recovery) are reported as SKIP.
+public enum CReproducer {
+    /// - Parameter describe: the name of each operation in the KTAP lines (the harness's summary form).
+    public static func emit(operations: [Operation], config: DeviceConfig, title: String, describe: (Operation) -> String = { "\($0)" }) -> String {
+        var model = GoldenModel(config: config, contents: .learned)
+        var rows: [String] = []
+        var pool: [UInt8] = []
+        var spans: [String] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        let source = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { source.deallocate() }
+
+        for op in operations {
+            var kind = "OP_SKIP", offset: UInt64 = 0, count = 0, seek: Int64 = 0, whence = 0
+            var index: UInt32 = 0, argsz: UInt32 = 0
+            var expect = "EXP_NONE", value: Int64 = 0, err: Int32 = 0
+            var rOffset: UInt64 = 0, rSize: UInt64 = 0, rFlags: UInt32 = 0
+            var dataAt = 0, spanFirst = spans.count, spanCount = 0
+            let n = min(op.count ?? 0, 1 << 20)
+            func record(_ outcome: Result<Int64, AccessError>) {
+                switch outcome {
+                case .success(let v): expect = "EXP_VALUE"; value = v
+                case .failure(.errno(let e)): expect = "EXP_ERRNO"; err = e.rawValue
+                case .failure(.broken): expect = "EXP_NONE"
+                }
+            }
+            func fill(_ pattern: UInt8) {
+                dataAt = pool.count
+                for i in 0..<n {
+                    let b = DeviceContents.patternByte(pattern, i)
+                    source[i] = b
+                    pool.append(b)
+                }
+            }
+            func readOutcome(_ r: Result<Int, AccessError>) {
+                record(r.map(Int64.init))
+                guard case .success(let got) = r, model.lastDecision.bytesComparable else { return }
+                var i = 0
+                let unknown = model.lastDecision.unknownBytes
+                while i < got {
+                    if let u = unknown.first(where: { $0.contains(i) }) { i = u.upperBound; continue }
+                    var j = i
+                    while j < got, !unknown.contains(where: { $0.contains(j) }) { j += 1 }
+                    spans.append("{ \(i), \(j - i), \(pool.count) }")
+                    pool.append(contentsOf: buffer[i..<j])
+                    spanCount += 1
+                    i = j
+                }
+            }
+            switch op {
+            case let .pread(o, _, fault) where fault == .none:
+                kind = "OP_PREAD"; offset = o; count = n
+                readOutcome(Result { () throws(AccessError) in try model.pread(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n]), offset: o, fault: .none) })
+            case let .read(_, fault) where fault == .none:
+                kind = "OP_READ"; count = n
+                readOutcome(Result { () throws(AccessError) in try model.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n]), fault: .none) })
+            case let .pwrite(o, _, p, fault) where fault == .none:
+                kind = "OP_PWRITE"; offset = o; count = n; fill(p)
+                record(Result { () throws(AccessError) in Int64(try model.pwrite(from: UnsafeRawBufferPointer(rebasing: source[0..<n]), offset: o, fault: .none)) })
+            case let .write(_, p, fault) where fault == .none:
+                kind = "OP_WRITE"; count = n; fill(p)
+                record(Result { () throws(AccessError) in Int64(try model.write(from: UnsafeRawBufferPointer(rebasing: source[0..<n]), fault: .none)) })
+            case let .seek(o, w):
+                kind = "OP_SEEK"; seek = o; whence = w == .set ? 0 : 1
+                record(Result { () throws(AccessError) in try model.seek(offset: o, whence: w) })
+            case let .regionInfo(i, a):
+                kind = "OP_REGION_INFO"; index = i; argsz = a
+                do {
+                    let r = try model.regionInfo(index: i, argsz: a)
+                    expect = "EXP_REGION"; rOffset = r.offset; rSize = r.size; rFlags = r.flags.rawValue
+                } catch {
+                    if case .errno(let e) = error { expect = "EXP_ERRNO"; err = e.rawValue }
+                }
+            default:
+                break
+            }
+            if spanCount == 0 { spanFirst = 0 }
+            let name = cString(describe(op))
+            rows.append("    { \(kind), \"\(name)\", 0x\(hex(offset))ULL, \(count), \(seek)LL, \(whence), \(index)u, \(argsz)u, \(dataAt), "
+                + "\(expect), \(value)LL, \(err), 0x\(hex(rOffset))ULL, 0x\(hex(rSize))ULL, 0x\(String(rFlags, radix: 16))u, \(spanFirst), \(spanCount) },")
+        }
+        var out = header(title: title, config: config, operations: operations.count, ignoredFlags: model.ignoredRegionFlags.rawValue)
+        out += "static const unsigned char pool[] = {\n"
+        if pool.isEmpty { out += "    0\n" }
+        for chunk in stride(from: 0, to: pool.count, by: 16) {
+            out += "    " + pool[chunk..<min(pool.count, chunk + 16)].map { "0x" + hex(UInt64($0), 2) }.joined(separator: ", ") + ",\n"
+        }
+        out += "};\n\nstatic const struct span spans[] = {\n"
+        out += spans.isEmpty ? "    { 0, 0, 0 }\n" : spans.map { "    " + $0 + ",\n" }.joined()
+        out += "};\n\nstatic const struct step steps[] = {\n" + rows.joined(separator: "\n") + "\n};\n"
+        out += body
+        return out
+    }
+
+    static func hex(_ v: UInt64, _ width: Int = 1) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+
+    static func cString(_ s: String) -> String {
+        s.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"")
+    }
+
+    static func header(title: String, config: DeviceConfig, operations: Int, ignoredFlags: UInt32) -> String {
+        """
+        /*
+         * ismkit reproducer: \(title.replacingAll("*/", "* /"))
+         * \(operations) operation(s), \(config.profile.rawValue) profile (region index << \(config.profile.regionShift) in the model's offsets).
+         * Expected results are the golden model's (SPEC.md); device contents the sequence did not
+         * write are unknown, so only bytes it wrote earlier are compared.
+         *
+         * Build: gcc -O2 -static -o repro repro.c
+         * Run:   ./repro 0000:00:01.0     (the device bound to a vfio driver; needs root)
+         * Output is KTAP; exit 0 = every check passed, 1 = a check failed, 2 = setup failed.
+         */
+        #define _GNU_SOURCE
+        #include <errno.h>
+        #include <fcntl.h>
+        #include <stdint.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <unistd.h>
+        #include <sys/ioctl.h>
+        #include <linux/vfio.h>
+
+        #define MODEL_SHIFT \(config.profile.regionShift)
+        #define IGNORED_REGION_FLAGS 0x\(String(ignoredFlags, radix: 16))u
+
+        enum kind { OP_SKIP, OP_PREAD, OP_PWRITE, OP_READ, OP_WRITE, OP_SEEK, OP_REGION_INFO };
+        enum expect { EXP_NONE, EXP_VALUE, EXP_ERRNO, EXP_REGION };
+        struct span { size_t at, len, pool; };
+        struct step {
+            enum kind kind; const char *name;
+            uint64_t offset; size_t count; long long seek; int whence; uint32_t index, argsz; size_t data;
+            enum expect expect; long long value; int err;
+            uint64_t r_offset, r_size; uint32_t r_flags;
+            size_t span_first, span_count;
+        };
+
+
+        """
+    }
+
+    static let body = """
+
+        #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+        #define GUARD 16
+        #define GUARD_BYTE 0xE7
+
+        static int device = -1;
+        static struct { int present; uint64_t offset, size; } regions[64];
+        static uint64_t span = UINT64_MAX;
+
+        static int fail_setup(const char *what, const char *path) {
+            printf("Bail out! %s %s: %s\\n", what, path, strerror(errno));
+            return 2;
+        }
+
+        /* The kernel offset for a model offset: region base from VFIO_DEVICE_GET_REGION_INFO. */
+        static uint64_t to_kernel(uint64_t off) {
+            if (off >> 63) return off;
+            uint64_t index = off >> MODEL_SHIFT, pos = off & ((1ULL << MODEL_SHIFT) - 1);
+            if (index >= 64 || !regions[index].present || pos >= span) return off;
+            return regions[index].offset + pos;
+        }
+
+        /* The model offset for a kernel offset (a file position). */
+        static uint64_t to_model(uint64_t off) {
+            int best = -1;
+            for (int i = 0; i < 64; i++)
+                if (regions[i].present && regions[i].offset <= off && (best < 0 || regions[i].offset > regions[best].offset)) best = i;
+            if (best < 0 || off - regions[best].offset >= span) return off;
+            return ((uint64_t)best << MODEL_SHIFT) | (off - regions[best].offset);
+        }
+
+        static int open_device(const char *bdf) {
+            char path[512], link[256];
+            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
+            ssize_t n = readlink(path, link, sizeof link - 1);
+            if (n < 0) return fail_setup("no IOMMU group for", bdf);
+            link[n] = 0;
+            const char *group_name = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+            int container = open("/dev/vfio/vfio", O_RDWR);
+            if (container < 0) return fail_setup("open", "/dev/vfio/vfio");
+            if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) return fail_setup("VFIO API version", "/dev/vfio/vfio");
+            snprintf(path, sizeof path, "/dev/vfio/%s", group_name);
+            int group = open(path, O_RDWR);
+            if (group < 0) return fail_setup("open", path);
+            struct vfio_group_status status = { .argsz = sizeof status };
+            if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) < 0) return fail_setup("VFIO_GROUP_GET_STATUS", path);
+            if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) { errno = EBUSY; return fail_setup("group not viable:", path); }
+            if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) < 0) return fail_setup("VFIO_GROUP_SET_CONTAINER", path);
+            int type = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ? VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
+            if (ioctl(container, VFIO_SET_IOMMU, type) < 0) return fail_setup("VFIO_SET_IOMMU", "/dev/vfio/vfio");
+            device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+            if (device < 0) return fail_setup("VFIO_GROUP_GET_DEVICE_FD", bdf);
+            struct vfio_device_info info = { .argsz = sizeof info };
+            if (ioctl(device, VFIO_DEVICE_GET_INFO, &info) < 0) return fail_setup("VFIO_DEVICE_GET_INFO", bdf);
+            uint64_t bases[64]; int nb = 0;
+            for (uint32_t i = 0; i < info.num_regions && i < 64; i++) {
+                struct vfio_region_info r = { .argsz = sizeof r, .index = i };
+                if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &r) < 0) continue;
+                regions[i].present = 1; regions[i].offset = r.offset; regions[i].size = r.size;
+                int dup = 0;
+                for (int k = 0; k < nb; k++) dup |= bases[k] == r.offset;
+                if (!dup) bases[nb++] = r.offset;
+            }
+            for (int a = 0; a < nb; a++)
+                for (int b = 0; b < nb; b++)
+                    if (bases[b] > bases[a] && bases[b] - bases[a] < span) span = bases[b] - bases[a];
+            return 0;
+        }
+
+        static const char *errname(int e) {
+            switch (e) {
+            case EPERM: return "EPERM"; case ENOENT: return "ENOENT"; case EIO: return "EIO"; case ENXIO: return "ENXIO";
+            case ENOMEM: return "ENOMEM"; case EACCES: return "EACCES"; case EFAULT: return "EFAULT"; case EBUSY: return "EBUSY";
+            case ENODEV: return "ENODEV"; case EINVAL: return "EINVAL"; case ENOTTY: return "ENOTTY"; case ESPIPE: return "ESPIPE";
+            case EOVERFLOW: return "EOVERFLOW"; case EOPNOTSUPP: return "EOPNOTSUPP"; default: return "E?";
+            }
+        }
+
+        static void describe(char *out, size_t size, enum expect kind, long long value, int err) {
+            if (kind == EXP_ERRNO) snprintf(out, size, "%s", errname(err));
+            else snprintf(out, size, "%lld", value);
+            (void)kind;
+        }
+
+        int main(int argc, char **argv) {
+            if (argc != 2) { fprintf(stderr, "usage: %s DDDD:BB:DD.F\\n", argv[0]); return 2; }
+            printf("KTAP version 1\\n");
+            printf("1..%zu\\n", NSTEPS);
+            if (open_device(argv[1])) return 2;
+            static unsigned char buf[(1 << 20) + GUARD];
+            int failed = 0;
+            for (size_t i = 0; i < NSTEPS; i++) {
+                const struct step *s = &steps[i];
+                char why[512] = "", want[64], got[64];
+                long long r = 0; int e = 0; int ok = 1;
+                if (s->kind == OP_SKIP) { printf("ok %zu %s # SKIP not possible on a real device\\n", i + 1, s->name); continue; }
+                memset(buf, GUARD_BYTE, s->count + GUARD);
+                if (s->kind == OP_PWRITE || s->kind == OP_WRITE) memcpy(buf, pool + s->data, s->count);
+                errno = 0;
+                switch (s->kind) {
+                case OP_PREAD: r = pread(device, buf, s->count, (off_t)to_kernel(s->offset)); break;
+                case OP_PWRITE: r = pwrite(device, buf, s->count, (off_t)to_kernel(s->offset)); break;
+                case OP_READ: r = read(device, buf, s->count); break;
+                case OP_WRITE: r = write(device, buf, s->count); break;
+                case OP_SEEK: {
+                    long long target = s->whence == 0 && s->seek >= 0 ? (long long)to_kernel((uint64_t)s->seek) : s->seek;
+                    r = lseek(device, (off_t)target, s->whence == 0 ? SEEK_SET : SEEK_CUR);
+                    if (r >= 0) r = (long long)to_model((uint64_t)r);
+                    break;
+                }
+                case OP_REGION_INFO: {
+                    static unsigned char info[1 << 16];
+                    memset(info, 0, sizeof info);
+                    struct vfio_region_info *ri = (struct vfio_region_info *)info;
+                    ri->argsz = s->argsz; ri->index = s->index;
+                    r = ioctl(device, VFIO_DEVICE_GET_REGION_INFO, info);
+                    if (r == 0 && s->expect == EXP_REGION) {
+                        if (ri->offset != s->r_offset || ri->size != s->r_size || ((ri->flags ^ s->r_flags) & ~IGNORED_REGION_FLAGS)) {
+                            ok = 0;
+                            snprintf(why, sizeof why, "expected offset 0x%llx size 0x%llx flags 0x%x, got offset 0x%llx size 0x%llx flags 0x%x",
+                                     (unsigned long long)s->r_offset, (unsigned long long)s->r_size, s->r_flags,
+                                     (unsigned long long)ri->offset, (unsigned long long)ri->size, ri->flags);
+                        }
+                    } else if (r == 0 && s->expect == EXP_ERRNO) {
+                        ok = 0;
+                        snprintf(why, sizeof why, "expected %s, got offset 0x%llx size 0x%llx flags 0x%x", errname(s->err),
+                                 (unsigned long long)ri->offset, (unsigned long long)ri->size, ri->flags);
+                    }
+                    break;
+                }
+                default: break;
+                }
+                if (r < 0) e = errno;
+                if (s->kind != OP_REGION_INFO || r < 0) {
+                    int agrees = s->expect == EXP_NONE
+                        || (s->expect == EXP_VALUE && r >= 0 && r == s->value)
+                        || (s->expect == EXP_ERRNO && r < 0 && e == s->err)
+                        || (s->expect == EXP_REGION && r >= 0);
+                    if (!agrees) {
+                        ok = 0;
+                        describe(want, sizeof want, s->expect, s->value, s->err);
+                        describe(got, sizeof got, r < 0 ? EXP_ERRNO : EXP_VALUE, r, e);
+                        snprintf(why, sizeof why, "expected %s, got %s", s->expect == EXP_REGION ? "region info" : want, got);
+                    }
+                }
+                if (ok && (s->kind == OP_PREAD || s->kind == OP_READ)) {
+                    for (size_t g = 0; g < GUARD; g++)
+                        if (buf[s->count + g] != GUARD_BYTE) { ok = 0; snprintf(why, sizeof why, "byte %zu past the %zu-byte buffer was written", g, s->count); break; }
+                    for (size_t k = 0; ok && k < s->span_count; k++) {
+                        const struct span *sp = &spans[s->span_first + k];
+                        for (size_t b = 0; b < sp->len; b++)
+                            if (buf[sp->at + b] != pool[sp->pool + b]) {
+                                ok = 0;
+                                snprintf(why, sizeof why, "byte %zu: expected 0x%02x (written earlier), got 0x%02x", sp->at + b, pool[sp->pool + b], buf[sp->at + b]);
+                                break;
+                            }
+                    }
+                }
+                if (ok) printf("ok %zu %s\\n", i + 1, s->name);
+                else { printf("not ok %zu %s # %s\\n", i + 1, s->name, why); failed = 1; }
+            }
+            printf("# %s\\n", failed ? "FAIL: the device differs from the model" : "PASS: every check agrees with the model");
+            return failed;
+        }
+
+        """
+}
+
+extension String {
+    fileprivate func replacingAll(_ a: String, _ b: String) -> String {
+        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
+    }
+}

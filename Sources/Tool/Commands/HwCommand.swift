@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import ISMAccess
+import enum ISMAccess.Operation
+import ISMHarness
+import ISMModel
+import ISMVFIO
+import SystemPackage
+
+extension ProfileChoice: ExpressibleByArgument {}
+
+/// `ismkit hw`: a conformance run against a real device bound to a vfio driver.
+///
+/// Read-only unless `--allow-write` names ranges; a write outside them is refused before it
+/// reaches the kernel and reported. `--dry-run` prints the planned operations and opens nothing.
+struct Hw: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Conformance run against a real device through VFIO (read-only unless writes are allowed).",
+        discussion: """
+            The device must be bound to a vfio driver (vfio-pci or ism-vfio-pci). The model learns the \
+            device's contents from the run's own reads and writes. Region offsets always come from \
+            VFIO_DEVICE_GET_REGION_INFO (SPEC R-OFF-2).
+            Exit 0: conforming. Exit 1: the device differs from the model (each differing check is listed). \
+            Exit 2: bad arguments or the device cannot be used (one line says why).
+            """
+    )
+
+    @Option(help: "PCI address of the device, for example 0000:00:01.0.")
+    var device: String
+
+    @Option(help: "Semantics to compare against: auto (ism for IBM ISM 1014:04ed, else vfio-pci), ism, vfio-pci.")
+    var profile: ProfileChoice = .auto
+
+    @Option(name: .customLong("allow-write"), parsing: .upToNextOption,
+            help: "Ranges that may be written, REGION:START-END (inclusive; REGION 0-5 or 7 for config). Repeatable.")
+    var allowWrite: [String] = []
+
+    @Flag(name: .customLong("dry-run"), help: "Print the planned operations and touch nothing.")
+    var dryRun = false
+
+    @OptionGroup var budget: BudgetOptions
+
+    @Option(name: .customLong("sequence-length"), help: "Operations per sequence (each starts from a fresh device fd and model).")
+    var sequenceLength: Int = 32
+
+    @Option(name: .customLong("operations-file"), help: "Run the operations of this reproducer file instead of generated ones.")
+    var operationsFile: String?
+
+    @Option(help: "Write the journal of every write the kernel accepted to this file (for checks from the device side).")
+    var journal: String?
+
+    @Option(help: "Also write the run's summary as JSON to this file.")
+    var report: String?
+
+    @Option(help: "Folder for reproducer files of the differences found.")
+    var output: String = "reproducers"
+
+    @Option(name: .customLong("sysfs-root"), help: ArgumentHelp("Root of sysfs (for tests).", visibility: .hidden))
+    var sysfsRoot: String = "/sys"
+
+    @Option(name: .customLong("dev-root"), help: ArgumentHelp("Root of /dev (for tests).", visibility: .hidden))
+    var devRoot: String = "/dev"
+
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
+    mutating func validate() throws {
+        guard sequenceLength > 0 else { throw ValidationError("--sequence-length must be positive") }
+    }
+
+    func run() throws {
+        guard let address = PCIAddress(device) else { throw UsageError(VFIOError.badAddress(device).description) }
+        var allow = WriteAllowList()
+        for text in allowWrite {
+            do { allow.ranges.append(try WriteAllowList.parse(text)) } catch { throw UsageError("--allow-write " + error.description) }
+        }
+        var fixed: [Operation]?
+        if let operationsFile {
+            do { fixed = try Reproducer.load(path: operationsFile).operations } catch { throw UsageError(error.description) }
+        }
+        let sysfs: SysfsPCIDevice
+        do { sysfs = try VFIOConnection.preflight(address: address, sysfsRoot: sysfsRoot) } catch { throw UsageError(error.description) }
+        let profile = self.profile.resolve(vendor: sysfs.vendor, device: sysfs.deviceID)
+        if dryRun {
+            try plan(sysfs: sysfs, profile: profile, allow: allow, fixed: fixed)
+            return
+        }
+        let connection: VFIOConnection
+        do { connection = try VFIOConnection(address: address, sysfsRoot: sysfsRoot, devRoot: devRoot) } catch {
+            throw UsageError(error.description)
+        }
+        let writes = WriteJournal()
+        var hw = HardwareRun(connection: connection, profile: profile, allowList: allow, journal: writes, seed: budget.seed,
+                             budget: budget.budget(defaultSeconds: 10), sequenceLength: sequenceLength, fixed: fixed)
+        hw.shrinkChecks = 150
+        if !quiet {
+            printError("ismkit hw: \(address) (\(ids(sysfs)), driver \(sysfs.driver ?? "none")) via \(connection.path), "
+                + "\(profile.rawValue) profile (\(self.profile.rawValue)), writes allowed: \(allow), seed \(budget.seed)")
+        }
+        var result: HardwareRun.Result
+        do {
+            result = try hw.run(progress: quiet ? nil : { n, t in printError("  [\(Int(t.seconds)) s] \(n) operations") })
+        } catch {
+            throw UsageError("cannot use \(address): \(error)")
+        }
+        hw.shrinkAndSave(&result, output: output, address: address.description)
+        if let journal { try writeJournal(writes, to: journal) }
+        let r = makeReport(result, address: address, sysfs: sysfs, path: connection.path, allow: allow, journal: writes)
+        printReport(r)
+        if let report { try save(r, to: report) }
+        if !result.findings.isEmpty { throw Finding() }
+    }
+
+    // MARK: dry run
+
+    /// The planned operations, from sysfs alone (BAR and config sizes): nothing is opened.
+    func plan(sysfs: SysfsPCIDevice, profile: Profile, allow: WriteAllowList, fixed: [Operation]?) throws {
+        guard let bars = sysfs.barSizes else { throw UsageError("cannot read \(sysfs.path)/resource") }
+        let config = DeviceConfig(barLengths: bars, configSize: sysfs.configSize ?? 256, hostByteOrder: .native, profile: profile)
+        var ops = fixed ?? HardwareRun.probes(profile: profile, writes: !allow.isReadOnly)
+        if fixed == nil {
+            var g = OperationGenerator(config: config, options: HardwareRun.generatorOptions(config: config, allowList: allow), seed: budget.seed)
+            let n = budget.operations ?? 200
+            while ops.count < n { ops.append(g.next()) }
+            ops = Array(ops.prefix(n))
+        }
+        print("dry run: \(sysfs.address) (\(ids(sysfs)), driver \(sysfs.driver ?? "none")), \(profile.rawValue) profile, "
+            + "writes allowed: \(allow); nothing is opened or sent")
+        print("BAR sizes (sysfs): \(bars.map { "0x" + String($0, radix: 16) }.joined(separator: " ")), config \(config.configSize) bytes")
+        print("offsets below are in the \(profile.rawValue) model's space (index << \(profile.regionShift)); a run sends each to the kernel at the region offset VFIO_DEVICE_GET_REGION_INFO reports")
+        var refused = 0
+        for (i, op) in ops.enumerated() {
+            let blocked = Self.modelRefuses(op, config: config, allow: allow)
+            if blocked { refused += 1 }
+            print("  \(i + 1). \(op.summary)\(blocked ? "  [refused: outside the write allow-list]" : "")")
+        }
+        print("planned: \(ops.count) operations, \(ops.filter(\.isWrite).count) writes, \(refused) refused by the allow-list")
+    }
+
+    /// The allow-list decision as the model's offset space sees it (the dry run has no kernel offsets).
+    static func modelRefuses(_ op: Operation, config: DeviceConfig, allow: WriteAllowList) -> Bool {
+        switch op {
+        case let .pwrite(offset, count, _, _):
+            if count == 0 { return false }
+            let d = DecodedOffset(offset: offset, profile: config.profile)
+            guard offset >> 63 == 0, d.index <= 7 else { return true }
+            let size = d.index == 7 ? config.configSize : (config.barLength(d.index) ?? 0)
+            let landing = d.position < size ? Int(min(UInt64(count), size - d.position)) : count
+            return !allow.allows(region: UInt32(d.index), position: d.position, count: landing)
+        case .write(let count, _, _):
+            return count > 0 && allow.isReadOnly
+        default:
+            return false
+        }
+    }
+
+    // MARK: output
+
+    func ids(_ s: SysfsPCIDevice) -> String {
+        func h(_ v: UInt16?) -> String { v.map { String(format: "%04x", $0) } ?? "????" }
+        return "\(h(s.vendor)):\(h(s.deviceID))"
+    }
+
+    func writeJournal(_ j: WriteJournal, to path: String) throws {
+        do {
+            let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            defer { try? fd.close() }
+            _ = try fd.writeAll(Array(j.text().utf8))
+        } catch {
+            throw UsageError("cannot write the journal to \(path): \(error)")
+        }
+    }
+
+    func makeReport(_ r: HardwareRun.Result, address: PCIAddress, sysfs: SysfsPCIDevice, path: VFIOPath,
+                    allow: WriteAllowList, journal: WriteJournal) -> HardwareReport {
+        var notMade = RunReport.checksNotMade(r.capabilities, compareTrace: false)
+        notMade.append("MSI-X table ranges are not located (a write there is dropped by vfio-pci; the model would expect it to stick)")
+        let seconds = r.elapsed.seconds
+        return HardwareReport(
+            verdict: r.findings.isEmpty ? "conforming" : "non-conforming",
+            device: "\(address) \(ids(sysfs)) driver=\(sysfs.driver ?? "none")",
+            access: path.description, profile: profile(r),
+            regions: r.regions.map { .init(index: $0.index, offset: "0x" + String($0.offset, radix: 16), size: "0x" + String($0.size, radix: 16), flags: $0.flags.rawValue) },
+            allowWrite: allow.ranges.map(\.description), seed: budget.seed, operations: r.operations, sequences: r.sequences,
+            seconds: seconds, operationsPerSecond: seconds > 0 ? Double(r.operations) / seconds : 0,
+            refusedWrites: r.refused, bytesWritten: journal.byteCount, writesJournaled: journal.entries.count,
+            rulesExercised: r.rules.map(\.rawValue), checksNotMade: notMade,
+            differences: r.findings.map {
+                .init(rule: $0.divergence.rule.rawValue, aspect: $0.divergence.aspect.rawValue, occurrences: $0.count,
+                      first: $0.shrunkDivergence ?? $0.divergence, shrunk: $0.shrunk, reproducer: $0.reproducer)
+            })
+    }
+
+    private func profile(_ r: HardwareRun.Result) -> String { r.config.profile.rawValue }
+
+    func printReport(_ r: HardwareReport) {
+        print("device: \(r.device), via \(r.access), \(r.profile) profile")
+        print("regions (VFIO_DEVICE_GET_REGION_INFO):")
+        for g in r.regions { print("  \(g.index): offset \(g.offset) size \(g.size) flags 0x\(String(g.flags, radix: 16))") }
+        print("writes allowed: \(r.allowWrite.isEmpty ? "none (read-only)" : r.allowWrite.joined(separator: ", "))")
+        print(String(format: "ran %d operations in %d sequences in %.2f s: %.0f operations/s through the kernel", r.operations, r.sequences, r.seconds, r.operationsPerSecond))
+        print("writes: \(r.writesJournaled) accepted by the kernel (\(r.bytesWritten) bytes), \(r.refusedWrites) refused by ismkit (outside the allow-list, never sent)")
+        print("rules exercised: \(r.rulesExercised.count)/\(Rule.allCases.count) (\(r.rulesExercised.joined(separator: " ")))")
+        print("checks not made: \(r.checksNotMade.joined(separator: "; "))")
+        if r.differences.isEmpty {
+            print("checks that differ from the model: none")
+        } else {
+            print("checks that differ from the model: \(r.differences.count)")
+            for d in r.differences {
+                print("- [\(d.rule)] \(d.aspect), \(d.occurrences) time(s): \(Rule(rawValue: d.rule)?.summary ?? "")")
+                if let ops = d.shrunk {
+                    print("  shrunk to \(ops.count) operation(s): " + ops.map(\.summary).joined(separator: "; "))
+                }
+                print("  " + d.first.description.replacingOccurrences(of: "\n", with: "\n  "))
+                if let p = d.reproducer { print("  reproducer: \(p)") }
+            }
+        }
+        print("verdict: \(r.verdict)")
+    }
+
+    func save(_ r: HardwareReport, to path: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do { try e.encode(r).write(to: URL(fileURLWithPath: path)) } catch {
+            throw UsageError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}

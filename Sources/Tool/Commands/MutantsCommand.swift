@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import ISMAccess
+import ISMHarness
+import ISMSimulator
+
+/// `ismkit mutants`: runs the harness against every mutant and prints the kill table.
+struct Mutants: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the differential harness against every catalog mutant and print the kill table.",
+        discussion: "Exit 0 when every mutant is killed, 1 when one survives."
+    )
+
+    @Option(help: "Seed of the operation generator.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Operation budget per mutant and byte order.")
+    var operations: Int = 200_000
+
+    @Option(help: "Only these mutants (repeatable).")
+    var only: [String] = []
+
+    @Option(help: "Table format: text, markdown or json.")
+    var format: TableFormat = .text
+
+    @Option(name: .customLong("save-reproducers"), help: "Write each kill's shrunk reproducer into this folder.")
+    var saveReproducers: String?
+
+    @Flag(help: "List the catalog (name, rule, origin) and exit.")
+    var list = false
+
+    enum TableFormat: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
+
+    mutating func validate() throws {
+        guard operations > 0 else { throw ValidationError("--operations must be a positive whole number") }
+    }
+
+    func run() throws {
+        let chosen: [Mutant] = try only.isEmpty ? Mutant.allCases : only.map { name throws(UsageError) in
+            guard let m = try Targets.mutant(named: name) else { throw UsageError("unknown mutant \"\(name)\"") }
+            return m
+        }
+        if list {
+            for m in chosen {
+                print("\(m.rawValue.padding(toLength: 30, withPad: " ", startingAt: 0)) \(m.rule.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(m.summary)\(m.origin.map { " [\($0)]" } ?? "")")
+            }
+            return
+        }
+        var rows: [MutantKill] = []
+        for (i, m) in chosen.enumerated() {
+            if format != .json { printError("[\(i + 1)/\(chosen.count)] \(m.rawValue)") }
+            let row = MutantKillRun.run(mutant: m, seed: seed, operationsPerMutant: operations)
+            if let dir = saveReproducers, let r = row.reproducer {
+                do { try r.save(path: (dir as NSString).appendingPathComponent("\(m.rawValue).json")) } catch { throw UsageError(error.description) }
+            }
+            rows.append(row)
+        }
+        print(render(rows))
+        let survivors = rows.filter { !$0.killed }
+        if !survivors.isEmpty {
+            throw Finding(message: "\(survivors.count) mutant(s) survived: \(survivors.map(\.mutant.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    private func render(_ rows: [MutantKill]) -> String {
+        let killed = rows.filter(\.killed).count
+        switch format {
+        case .json:
+            struct Row: Encodable { let mutant, rule: String; let killed: Bool; let byteOrder: String?; let operationsToKill, shrunkLength: Int?; let foundRule: String? }
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = (try? e.encode(rows.map { Row(mutant: $0.mutant.rawValue, rule: $0.mutant.rule.rawValue, killed: $0.killed, byteOrder: $0.byteOrder?.rawValue, operationsToKill: $0.operationsToKill, shrunkLength: $0.shrunkLength, foundRule: $0.divergence?.rule.rawValue) })) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        case .markdown, .text:
+            let header = ["mutant", "rule", "killed", "byte order", "ops to first kill", "shrunk length", "divergence rule"]
+            let body = rows.map { r in
+                [r.mutant.rawValue, r.mutant.rule.rawValue, r.killed ? "yes" : "NO", r.byteOrder?.rawValue ?? "-",
+                 r.operationsToKill.map(String.init) ?? "-", r.shrunkLength.map(String.init) ?? "-", r.divergence?.rule.rawValue ?? "-"]
+            }
+            let summary = "killed \(killed)/\(rows.count) (\(rows.isEmpty ? 0 : killed * 100 / rows.count)%), seed \(seed)"
+            if format == .markdown {
+                let lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+                    + body.map { "| " + $0.joined(separator: " | ") + " |" }
+                return (lines + ["", summary]).joined(separator: "\n")
+            }
+            let widths = header.indices.map { c in ([header[c]] + body.map { $0[c] }).map(\.count).max()! }
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            }
+            return ([line(header)] + body.map(line) + [summary]).joined(separator: "\n")
+        }
+    }
+}

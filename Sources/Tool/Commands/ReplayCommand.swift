@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import ISMAccess
+import ISMHarness
+import ISMModel
+
+/// `ismkit replay FILE`: runs a reproducer again, deterministically, and says whether it
+/// still diverges.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a reproducer file against its implementation and the model.",
+        discussion: "Exit 1 when the divergence reproduces, 0 when it no longer does, 2 for a bad file."
+    )
+
+    @Argument(help: "A reproducer JSON file written by ismkit.")
+    var file: String
+
+    @Flag(help: "Print every operation with the model's and the implementation's result.")
+    var verbose = false
+
+    func run() throws {
+        let repro: Reproducer
+        do { repro = try ReplayInput.load(path: file) } catch { throw UsageError(error.description) }
+        let diff = try Targets.differential(for: repro.target, device: repro.device)
+        print("replaying \(file): \(repro.operations.count) operation(s) on \(repro.target), "
+            + "\(repro.device.profile.rawValue) profile, \(repro.device.hostByteOrder.rawValue)-endian host")
+        var session: Session<AnyISMAccess>
+        do { session = try diff.session() } catch { throw UsageError("cannot start \(repro.target): \(error)") }
+        var found: Divergence?
+        for (i, op) in repro.operations.enumerated() {
+            let d = session.step(op, index: i)
+            if verbose || d != nil {
+                print("  \(i + 1). \(op.summary)\(d == nil ? ": agrees" : "")")
+            }
+            if let d { found = d; break }
+        }
+        guard let d = found else {
+            print("no divergence: the finding does not reproduce")
+            return
+        }
+        print(d.description)
+        if let recorded = repro.divergence, !recorded.sameFinding(as: d) {
+            print("note: the file recorded a different finding: \(recorded.aspect.rawValue) [\(recorded.rule.rawValue)]")
+        }
+        throw Finding()
+    }
+}
+
+/// Reads what `replay` accepts: a reproducer JSON file.
+enum ReplayInput {
+    static func load(path: String) throws(ReproducerError) -> Reproducer {
+        try Reproducer.load(path: path)
+    }
+}

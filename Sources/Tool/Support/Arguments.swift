@@ -1,0 +1,21 @@
+import ArgumentParser
+import ISMAccess
+
+/// `--byte-order little|big` (`native` = this machine's).
+enum ByteOrderArgument: String, ExpressibleByArgument, CaseIterable {
+    case little, big, native
+    var value: ByteOrder {
+        switch self {
+        case .little: .little
+        case .big: .big
+        case .native: .native
+        }
+    }
+}
+
+/// `--profile ism|vfio-pci`.
+enum ProfileArgument: String, ExpressibleByArgument, CaseIterable {
+    case ism
+    case vfioPCI = "vfio-pci"
+    var value: Profile { self == .ism ? .ism : .vfioPCI }
+}

@@ -1,0 +1,77 @@
+/*
+ * harness_state.h: the state the kernel stand-ins share with the driver-source access layer:
+ * device slots (device A and its peer), sparse BAR memory, the instruction trace, the fault of
+ * the current operation, the user buffer, and the allocation registry used for leak accounting.
+ */
+#ifndef ISMK_HARNESS_STATE_H
+#define ISMK_HARNESS_STATE_H
+
+#include "ismk_kernel.h"
+#include "ismkit_access.h"
+
+#define ISMK_SLOTS 2 /* slot 0: device A, slot 1: the peer */
+
+struct ismk_page {
+	u64 key; /* bar << 48 | page number, +1 so 0 marks an empty slot */
+	unsigned char *bytes;
+};
+
+struct ismk_mem {
+	struct ismk_page *pages;
+	size_t cap, used;
+};
+
+struct ismk_slot {
+	struct pci_dev pdev;
+	struct zpci_dev zdev;
+	u32 generation;            /* function-handle generation (R-FH-1) */
+	u32 epoch;                 /* incremented by every probe of this slot */
+	bool bound;                /* probe succeeded and remove not yet called */
+	bool opened;
+	bool fail_pool;            /* the next kmem_cache_create for this slot fails */
+	struct vfio_pci_core_device *core; /* what the driver registered */
+	struct ismk_mem mem;
+	unsigned char config[4096];
+};
+
+enum ismk_record_kind { ISMK_REC_DEVICE, ISMK_REC_CACHE, ISMK_REC_OBJECT };
+
+/* One allocation the harness keeps account of. Pointers are stored XOR-masked so that
+ * LeakSanitizer does not count the registry as a reference. */
+struct ismk_record {
+	uintptr_t masked;
+	uintptr_t masked_cache; /* objects: their pool */
+	size_t size;
+	int kind;
+	int owner;   /* slot whose probe/init/operation made it, -1 none */
+	u32 epoch;   /* owner's epoch then */
+	bool dead;   /* freed / destroyed */
+	char name[32];
+};
+
+struct ismk_state {
+	struct ismkit_config config;
+	struct ismk_slot slot[ISMK_SLOTS];
+	int current;                 /* slot whose driver callback runs now */
+	struct ismkit_event *trace;
+	size_t trace_len, trace_cap, trace_head;
+	/* the operation in progress */
+	struct ismkit_fault fault;
+	u32 instructions;            /* device instructions issued by this operation */
+	bool alloc_fault_pending;
+	unsigned char *ubuf;
+	size_t ulen;
+	struct ismk_record *rec;
+	size_t nrec, caprec;
+};
+
+extern struct ismk_state ismk;
+extern struct pci_driver *ismk_driver;
+
+uintptr_t ismk_mask(const void *p);
+struct ismk_record *ismk_find(const void *p, int kind);
+int ismk_slot_of_fh(u32 fh, u32 *generation);
+u32 ismk_fh(int slot, u32 generation);
+void ismk_mem_free(struct ismk_mem *m);
+
+#endif

@@ -1,0 +1,572 @@
+/*
+ * kernel_stubs.c: definitions of the kernel stand-ins declared in ismk_kernel.h.
+ *
+ * - PCI load / store block over a sparse simulated BAR set, in HOST byte order: a load of n bytes
+ *   returns the device's n bytes as an n-byte host-order integer, zero-extended into the u64,
+ *   so that storing it as an n-byte host integer reproduces the device bytes (SPEC R-READ-3).
+ * - Every instruction is traced with width/length, position, BAR and handle generation; the
+ *   nth instruction of an operation fails when a device fault says so (it is still traced).
+ * - copy_to_user / copy_from_user over the operation's exact-size user buffer with the
+ *   user-buffer fault (a copy touching index >= from fails); any access outside the buffer, a
+ *   slab overflow, a use of a destroyed pool ends the process with a BROKEN report.
+ * - slab caches with injectable ENOMEM and an allocation registry for leak accounting.
+ * - the vfio / pci core calls the driver makes.
+ */
+#include "harness_state.h"
+#include "wire.h"
+
+#include <stdlib.h>
+
+struct ismk_state ismk;
+struct pci_driver *ismk_driver;
+
+#define ISMK_MASK ((uintptr_t)0xA5C3A5C3A5C3A5C3ull)
+uintptr_t ismk_mask(const void *p) { return (uintptr_t)p ^ ISMK_MASK; }
+
+/* --- function handles ------------------------------------------------------------------ */
+
+u32 ismk_fh(int slot, u32 generation)
+{
+	return (u32)(0x40 + slot) << 24 | (generation & 0xfffff) << 4 | 1;
+}
+
+/* The slot a handle belongs to (or -1), and the generation it names. */
+int ismk_slot_of_fh(u32 fh, u32 *generation)
+{
+	int slot = (int)(fh >> 24) - 0x40;
+	if ((fh & 0xf) != 1 || slot < 0 || slot >= ISMK_SLOTS)
+		return -1;
+	*generation = (fh >> 4) & 0xfffff;
+	return slot;
+}
+
+/* --- sparse device memory -------------------------------------------------------------- */
+
+static u64 page_hash(u64 key) { return (key * 0x9E3779B97F4A7C15ull) >> 17; }
+
+static struct ismk_page *mem_lookup(struct ismk_mem *m, u64 key, bool create)
+{
+	if (create && (m->used + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		struct ismk_page *np = calloc(ncap, sizeof(*np));
+		if (!np)
+			ismkit_wire_broken("harness out of memory (device pages)");
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->pages[i].key)
+				continue;
+			size_t j = page_hash(m->pages[i].key) & (ncap - 1);
+			while (np[j].key)
+				j = (j + 1) & (ncap - 1);
+			np[j] = m->pages[i];
+		}
+		free(m->pages);
+		m->pages = np;
+		m->cap = ncap;
+	}
+	if (!m->cap)
+		return NULL;
+	size_t j = page_hash(key) & (m->cap - 1);
+	while (m->pages[j].key) {
+		if (m->pages[j].key == key)
+			return &m->pages[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	if (!create)
+		return NULL;
+	m->pages[j].key = key;
+	m->pages[j].bytes = NULL;
+	m->used++;
+	return &m->pages[j];
+}
+
+void ismk_mem_free(struct ismk_mem *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->pages[i].bytes);
+	free(m->pages);
+	memset(m, 0, sizeof(*m));
+}
+
+static u64 page_key(int bar, u64 pos) { return ((u64)bar << 48 | (pos >> 12)) + 1; }
+
+static unsigned char dev_byte(struct ismk_slot *s, int bar, u64 pos)
+{
+	struct ismk_page *p = mem_lookup(&s->mem, page_key(bar, pos), false);
+	if (p && p->bytes)
+		return p->bytes[pos & 4095];
+	return ismkit_initial_byte(ismk.config.content_seed, bar, pos);
+}
+
+static void dev_store(struct ismk_slot *s, int bar, u64 pos, unsigned char v)
+{
+	struct ismk_page *p = mem_lookup(&s->mem, page_key(bar, pos), true);
+	if (!p->bytes) {
+		p->bytes = malloc(4096);
+		if (!p->bytes)
+			ismkit_wire_broken("harness out of memory (device page)");
+		u64 base = pos & ~(u64)4095;
+		for (u64 i = 0; i < 4096; i++)
+			p->bytes[i] = ismkit_initial_byte(ismk.config.content_seed, bar, base + i);
+	}
+	p->bytes[pos & 4095] = v;
+}
+
+/* --- trace and device faults ----------------------------------------------------------- */
+
+static void trace_add(int kind, int bar, u64 pos, u32 size, u32 handle)
+{
+	if (ismk.trace_len == ismk.trace_cap) {
+		size_t ncap = ismk.trace_cap ? ismk.trace_cap * 2 : 256;
+		struct ismkit_event *nt = realloc(ismk.trace, ncap * sizeof(*nt));
+		if (!nt)
+			ismkit_wire_broken("harness out of memory (trace)");
+		ismk.trace = nt;
+		ismk.trace_cap = ncap;
+	}
+	struct ismkit_event *e = &ismk.trace[ismk.trace_len++];
+	memset(e, 0, sizeof(*e));
+	e->kind = (uint8_t)kind;
+	e->bar = (uint8_t)bar;
+	e->position = pos;
+	e->size = size;
+	e->handle = handle;
+}
+
+/* Traces one instruction and says which device it addresses; returns 0 or a negative errno. */
+static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, int *bar, u32 *len)
+{
+	u32 fh = (u32)(req >> 32), generation = 0;
+	int slot = ismk_slot_of_fh(fh, &generation);
+	*bar = (int)((req >> 16) & 0xffff);
+	*len = (u32)(req & 0xffff);
+	/* Instructions for the peer are marked so they never match device A's expected trace. */
+	u32 handle = slot < 0 ? 0xffffffffu : slot == 0 ? generation : (0x80000000u | generation);
+	trace_add(kind, *bar, offset, *len, handle);
+	u32 n = ismk.instructions++;
+	if (ismk.fault.kind == ISMKIT_FAULT_DEVICE && ismk.fault.nth == n)
+		return -ismk.fault.err;
+	if (slot < 0 || !ismk.slot[slot].bound)
+		return -ENODEV; /* no such function */
+	if (*bar > 5)
+		return -EINVAL;
+	*out = &ismk.slot[slot];
+	return 0;
+}
+
+int __zpci_load(u64 *data, u64 req, u64 offset)
+{
+	struct ismk_slot *s = NULL;
+	int bar;
+	u32 len;
+	int rc = instruction(ISMKIT_EVENT_LOAD, req, offset, &s, &bar, &len);
+	if (rc)
+		return rc;
+	unsigned char b[8];
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return -EINVAL;
+	for (u32 i = 0; i < len; i++)
+		b[i] = dev_byte(s, bar, offset + i);
+	switch (len) { /* the n bus bytes as an n-byte host-order integer, zero-extended */
+	case 1: { u8 v; memcpy(&v, b, 1); *data = v; break; }
+	case 2: { u16 v; memcpy(&v, b, 2); *data = v; break; }
+	case 4: { u32 v; memcpy(&v, b, 4); *data = v; break; }
+	default: { u64 v; memcpy(&v, b, 8); *data = v; break; }
+	}
+	return 0;
+}
+
+static void check_kernel_range(const void *p, size_t n, const char *what);
+
+int __zpci_store_block(const u64 *data, u64 req, u64 offset)
+{
+	struct ismk_slot *s = NULL;
+	int bar;
+	u32 len;
+	int rc = instruction(ISMKIT_EVENT_STORE_BLOCK, req, offset, &s, &bar, &len);
+	if (rc)
+		return rc;
+	check_kernel_range(data, len, "store block source");
+	if (len == 0 || len > s->zdev.maxstbl)
+		return -EIO;
+	if (ismk.config.strict_store_blocks &&
+	    ((offset % 8) || (len % 8) || len <= 8 || (offset % 4096) + len > 4096))
+		return -EIO;
+	const unsigned char *src = (const unsigned char *)data;
+	for (u32 i = 0; i < len; i++)
+		dev_store(s, bar, offset + i, src[i]);
+	return 0;
+}
+
+int __zpci_store(u64 data, u64 req, u64 offset)
+{
+	struct ismk_slot *s = NULL;
+	int bar;
+	u32 len;
+	int rc = instruction(ISMKIT_EVENT_STORE, req, offset, &s, &bar, &len);
+	if (rc)
+		return rc;
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return -EINVAL;
+	unsigned char b[8];
+	switch (len) {
+	case 1: { u8 v = (u8)data; memcpy(b, &v, 1); break; }
+	case 2: { u16 v = (u16)data; memcpy(b, &v, 2); break; }
+	case 4: { u32 v = (u32)data; memcpy(b, &v, 4); break; }
+	default: memcpy(b, &data, 8); break;
+	}
+	for (u32 i = 0; i < len; i++)
+		dev_store(s, bar, offset + i, b[i]);
+	return 0;
+}
+
+/* --- allocation registry ---------------------------------------------------------------- */
+
+static struct ismk_record *rec_add(const void *p, int kind, size_t size, const char *name)
+{
+	if (ismk.nrec == ismk.caprec) {
+		size_t ncap = ismk.caprec ? ismk.caprec * 2 : 64;
+		struct ismk_record *nr = realloc(ismk.rec, ncap * sizeof(*nr));
+		if (!nr)
+			ismkit_wire_broken("harness out of memory (registry)");
+		ismk.rec = nr;
+		ismk.caprec = ncap;
+	}
+	struct ismk_record *r = &ismk.rec[ismk.nrec++];
+	memset(r, 0, sizeof(*r));
+	r->masked = ismk_mask(p);
+	r->kind = kind;
+	r->size = size;
+	r->owner = ismk.current;
+	r->epoch = ismk.current >= 0 ? ismk.slot[ismk.current].epoch : 0;
+	if (name)
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	return r;
+}
+
+/* The newest record of `kind` for pointer p (live or dead), or NULL. */
+struct ismk_record *ismk_find(const void *p, int kind)
+{
+	uintptr_t m = ismk_mask(p);
+	for (size_t i = ismk.nrec; i-- > 0;)
+		if (ismk.rec[i].masked == m && ismk.rec[i].kind == kind)
+			return &ismk.rec[i];
+	return NULL;
+}
+
+static void rec_remove(struct ismk_record *r)
+{
+	*r = ismk.rec[--ismk.nrec];
+}
+
+/* A kernel-side range that starts inside a live slab object must end inside it. */
+static void check_kernel_range(const void *p, size_t n, const char *what)
+{
+	uintptr_t a = (uintptr_t)p;
+	for (size_t i = 0; i < ismk.nrec; i++) {
+		struct ismk_record *r = &ismk.rec[i];
+		if (r->kind != ISMK_REC_OBJECT || r->dead)
+			continue;
+		uintptr_t base = r->masked ^ ISMK_MASK;
+		if (a >= base && a < base + r->size && a + n > base + r->size)
+			ismkit_wire_broken("slab overflow: %s of %zu bytes at +%zu in a %zu-byte object "
+					   "of pool %s", what, n, (size_t)(a - base), r->size, r->name);
+	}
+}
+
+struct kmem_cache {
+	char name[32];
+	unsigned int size;
+	unsigned int align;
+	long objects;
+};
+
+static struct kmem_cache *cache_create(const char *name, unsigned int size, unsigned int align)
+{
+	int s = ismk.current;
+	if (s >= 0 && ismk.slot[s].fail_pool) {
+		ismk.slot[s].fail_pool = false; /* injected pool-creation failure */
+		return NULL;
+	}
+	struct kmem_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name ? name : "?");
+	c->size = size;
+	c->align = align;
+	rec_add(c, ISMK_REC_CACHE, size, c->name);
+	return c;
+}
+
+struct kmem_cache *__kmem_cache_create_args(const char *name, unsigned int object_size,
+					    struct kmem_cache_args *args, slab_flags_t flags)
+{
+	(void)flags;
+	return cache_create(name, object_size, args ? args->align : 0);
+}
+
+struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size, unsigned int align,
+				       slab_flags_t flags, void (*ctor)(void *))
+{
+	(void)flags;
+	(void)ctor;
+	return cache_create(name, size, align);
+}
+
+static struct ismk_record *live_cache(struct kmem_cache *c, const char *op)
+{
+	if (!c)
+		ismkit_wire_broken("%s on a NULL pool (kernel oops)", op);
+	struct ismk_record *r = ismk_find(c, ISMK_REC_CACHE);
+	if (!r)
+		ismkit_wire_broken("%s on a pointer that is no pool", op);
+	if (r->dead)
+		ismkit_wire_broken("use after free: %s on destroyed pool %s", op, r->name);
+	return r;
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
+{
+	struct ismk_record *cr = live_cache(c, "kmem_cache_alloc");
+	if (ismk.alloc_fault_pending) {
+		ismk.alloc_fault_pending = false;
+		return NULL;
+	}
+	void *p = malloc(c->size ? c->size : 1);
+	if (!p)
+		return NULL;
+	if (flags & __GFP_ZERO)
+		memset(p, 0, c->size);
+	struct ismk_record *r = rec_add(p, ISMK_REC_OBJECT, c->size, cr->name);
+	r->masked_cache = ismk_mask(c);
+	c->objects++;
+	return p;
+}
+
+void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags) { return kmem_cache_alloc(c, flags | __GFP_ZERO); }
+
+void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	live_cache(c, "kmem_cache_free");
+	if (!obj)
+		return;
+	struct ismk_record *r = ismk_find(obj, ISMK_REC_OBJECT);
+	if (!r)
+		ismkit_wire_broken("kmem_cache_free of a pointer that is no live object of pool %s", c->name);
+	if (r->masked_cache != ismk_mask(c))
+		ismkit_wire_broken("object of pool %s freed to pool %s", r->name, c->name);
+	c->objects--;
+	rec_remove(r);
+	free(obj);
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	if (!c)
+		return;
+	struct ismk_record *r = live_cache(c, "kmem_cache_destroy");
+	if (c->objects)
+		ismkit_wire_broken("pool %s destroyed with %ld objects in use", c->name, c->objects);
+	r->dead = true;
+	free(c);
+}
+
+void *kmalloc(size_t size, gfp_t flags)
+{
+	if (ismk.alloc_fault_pending) {
+		ismk.alloc_fault_pending = false;
+		return NULL;
+	}
+	void *p = malloc(size ? size : 1);
+	if (p) {
+		if (flags & __GFP_ZERO)
+			memset(p, 0, size);
+		rec_add(p, ISMK_REC_OBJECT, size, "kmalloc");
+	}
+	return p;
+}
+
+void *kzalloc(size_t size, gfp_t flags) { return kmalloc(size, flags | __GFP_ZERO); }
+
+void kfree(const void *obj)
+{
+	if (!obj)
+		return;
+	struct ismk_record *r = ismk_find(obj, ISMK_REC_OBJECT);
+	if (!r)
+		ismkit_wire_broken("kfree of a pointer that is no live allocation");
+	rec_remove(r);
+	free((void *)obj);
+}
+
+/* --- user buffer ------------------------------------------------------------------------ */
+
+/* How many of the n bytes at user index idx may be copied before the user-buffer fault. */
+static unsigned long user_span(long long idx, unsigned long n, const char *op)
+{
+	if (idx < 0 || (unsigned long long)idx + n > ismk.ulen)
+		ismkit_wire_broken("%s of %lu bytes at user-buffer index %lld, outside the %zu-byte "
+				   "buffer (R-READ-5)", op, n, idx, ismk.ulen);
+	if (ismk.fault.kind == ISMKIT_FAULT_USER_BUFFER && idx + (long long)n > ismk.fault.from)
+		return ismk.fault.from > idx ? (unsigned long)(ismk.fault.from - idx) : 0;
+	return n;
+}
+
+unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
+{
+	if (n == 0)
+		return 0;
+	long long idx = (long long)((uintptr_t)to - (uintptr_t)ismk.ubuf);
+	unsigned long ok = user_span(idx, n, "copy_to_user");
+	check_kernel_range(from, n, "copy_to_user source");
+	memcpy(to, from, ok);
+	return n - ok;
+}
+
+unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
+{
+	if (n == 0)
+		return 0;
+	long long idx = (long long)((uintptr_t)from - (uintptr_t)ismk.ubuf);
+	unsigned long ok = user_span(idx, n, "copy_from_user");
+	check_kernel_range(to, n, "copy_from_user destination");
+	memcpy(to, from, ok);
+	if (ok < n)
+		memset((char *)to + ok, 0, n - ok); /* the kernel zeroes the rest */
+	return n - ok;
+}
+
+/* --- pci -------------------------------------------------------------------------------- */
+
+resource_size_t pci_resource_start(struct pci_dev *pdev, int bar)
+{
+	return bar >= 0 && bar < PCI_STD_NUM_BARS ? pdev->ismk_start[bar] : 0;
+}
+
+resource_size_t pci_resource_len(struct pci_dev *pdev, int bar)
+{
+	return bar >= 0 && bar < PCI_STD_NUM_BARS ? pdev->ismk_len[bar] : 0;
+}
+
+void ismk_register_pci_driver(struct pci_driver *drv) { ismk_driver = drv; }
+
+/* --- vfio core -------------------------------------------------------------------------- */
+
+const struct pci_error_handlers vfio_pci_core_err_handlers;
+
+struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
+				       const struct vfio_device_ops *ops)
+{
+	if (size < sizeof(struct vfio_device))
+		return ERR_PTR(-EINVAL);
+	struct vfio_device *d = calloc(1, size);
+	if (!d)
+		return ERR_PTR(-ENOMEM);
+	rec_add(d, ISMK_REC_DEVICE, size, ops && ops->name ? ops->name : "vfio_device");
+	d->dev = dev;
+	d->ops = ops;
+	d->ismk_refcount = 1;
+	if (ops->init) {
+		int ret = ops->init(d);
+		if (ret) {
+			ismk_find(d, ISMK_REC_DEVICE)->dead = true;
+			free(d);
+			return ERR_PTR(ret);
+		}
+	}
+	return d;
+}
+
+void vfio_put_device(struct vfio_device *device)
+{
+	struct ismk_record *r = ismk_find(device, ISMK_REC_DEVICE);
+	if (!r)
+		ismkit_wire_broken("vfio_put_device on a pointer that is no device");
+	if (r->dead)
+		ismkit_wire_broken("use after free: vfio_put_device on a released device");
+	if (--device->ismk_refcount > 0)
+		return;
+	if (device->ops->release)
+		device->ops->release(device);
+	r = ismk_find(device, ISMK_REC_DEVICE);
+	r->dead = true;
+	free(device);
+}
+
+int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
+{
+	if (ismk.current < 0)
+		return -EINVAL;
+	ismk.slot[ismk.current].core = vdev;
+	return 0;
+}
+
+void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
+{
+	for (int s = 0; s < ISMK_SLOTS; s++)
+		if (ismk.slot[s].core == vdev)
+			ismk.slot[s].core = NULL;
+}
+
+int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev = container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	vdev->pdev = to_pci_dev(core_vdev->dev);
+	return 0;
+}
+
+void vfio_pci_core_release_dev(struct vfio_device *core_vdev) { (void)core_vdev; }
+int vfio_pci_core_enable(struct vfio_pci_core_device *vdev) { (void)vdev; return 0; }
+void vfio_pci_core_disable(struct vfio_pci_core_device *vdev) { (void)vdev; }
+void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev) { (void)vdev; }
+void vfio_pci_core_close_device(struct vfio_device *core_vdev) { (void)core_vdev; }
+long vfio_pci_core_ioctl(struct vfio_device *v, unsigned int cmd, unsigned long arg)
+{
+	(void)v; (void)cmd; (void)arg;
+	return -ENOTTY;
+}
+int vfio_pci_core_ioctl_feature(struct vfio_device *d, u32 flags, void __user *arg, size_t argsz)
+{
+	(void)d; (void)flags; (void)arg; (void)argsz;
+	return -ENOTTY;
+}
+void vfio_pci_core_request(struct vfio_device *v, unsigned int count) { (void)v; (void)count; }
+int vfio_pci_core_match(struct vfio_device *v, char *buf) { (void)v; (void)buf; return 0; }
+int vfio_pci_core_match_token_uuid(struct vfio_device *v, const uuid_t *u) { (void)v; (void)u; return 0; }
+int vfio_pci_core_mmap(struct vfio_device *v, struct vm_area_struct *vma) { (void)v; (void)vma; return -EINVAL; }
+ssize_t vfio_pci_core_read(struct vfio_device *v, char __user *b, size_t c, loff_t *p)
+{
+	(void)v; (void)b; (void)c; (void)p;
+	return -EINVAL;
+}
+ssize_t vfio_pci_core_write(struct vfio_device *v, const char __user *b, size_t c, loff_t *p)
+{
+	(void)v; (void)b; (void)c; (void)p;
+	return -EINVAL;
+}
+int vfio_iommufd_physical_bind(struct vfio_device *v, struct iommufd_ctx *i, u32 *o) { (void)v; (void)i; (void)o; return 0; }
+void vfio_iommufd_physical_unbind(struct vfio_device *v) { (void)v; }
+int vfio_iommufd_physical_attach_ioas(struct vfio_device *v, u32 *p) { (void)v; (void)p; return 0; }
+void vfio_iommufd_physical_detach_ioas(struct vfio_device *v) { (void)v; }
+
+ssize_t vfio_pci_config_rw_single(struct vfio_pci_core_device *vdev, char __user *buf,
+				  size_t count, loff_t *ppos, bool iswrite)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	loff_t pos = *ppos;
+	if (!pdev)
+		ismkit_wire_broken("config access before vfio_pci_core_init_dev set pdev");
+	if (pos < 0 || pos >= pdev->cfg_size || pos + (loff_t)count > pdev->cfg_size)
+		return -EFAULT;
+	size_t piece = (count >= 4 && !(pos % 4)) ? 4 : (count >= 2 && !(pos % 2)) ? 2 : 1;
+	struct ismk_slot *s = container_of(pdev, struct ismk_slot, pdev);
+	if (iswrite) {
+		unsigned char tmp[4];
+		if (copy_from_user(tmp, buf, piece))
+			return -EFAULT;
+		memcpy(s->config + pos, tmp, piece);
+	} else {
+		if (copy_to_user(buf, s->config + pos, piece))
+			return -EFAULT;
+	}
+	return (ssize_t)piece;
+}

@@ -1,0 +1,349 @@
+/*
+ * wire.c: the host side of ismkit's line-based wire protocol, version 1 (docs/wire-protocol.md).
+ * One request line in, one response line out; traces ride along with every response.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void out_flush(void) { fflush(stdout); }
+
+void ismkit_wire_broken(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	printf("BROKEN %s\n", msg);
+	out_flush();
+	_exit(3);
+}
+
+/* --- small parsing helpers ------------------------------------------------------------- */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes `tok` ('-' or hex) into buf of exactly n bytes; '-' means zeros. 0 on success. */
+static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
+{
+	if (strcmp(tok, "-") == 0) {
+		memset(buf, 0, n);
+		return 0;
+	}
+	if (strlen(tok) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval(tok[2 * i]), l = hexval(tok[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return -1;
+		buf[i] = (unsigned char)(h << 4 | l);
+	}
+	return 0;
+}
+
+static int parse_fault(const char *tok, struct ismkit_fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (strcmp(tok, "-") == 0) {
+		f->kind = ISMKIT_FAULT_NONE;
+		return 0;
+	}
+	if (tok[0] == 'A' && tok[1] == 0) {
+		f->kind = ISMKIT_FAULT_ALLOCATION;
+		return 0;
+	}
+	if (tok[0] == 'U') {
+		char *end;
+		f->kind = ISMKIT_FAULT_USER_BUFFER;
+		f->from = strtoll(tok + 1, &end, 10);
+		return *end ? -1 : 0;
+	}
+	if (tok[0] == 'D') {
+		char *end;
+		f->kind = ISMKIT_FAULT_DEVICE;
+		f->nth = (uint32_t)strtoul(tok + 1, &end, 10);
+		if (*end != ':')
+			return -1;
+		f->err = (int32_t)strtol(end + 1, &end, 10);
+		return *end ? -1 : 0;
+	}
+	return -1;
+}
+
+static void put_hex(const unsigned char *buf, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (n == 0) {
+		fputs("-", stdout);
+		return;
+	}
+	char chunk[8192];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		chunk[k++] = digits[buf[i] >> 4];
+		chunk[k++] = digits[buf[i] & 15];
+		if (k == sizeof(chunk)) {
+			fwrite(chunk, 1, k, stdout);
+			k = 0;
+		}
+	}
+	fwrite(chunk, 1, k, stdout);
+}
+
+static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
+{
+	struct ismkit_event ev[256];
+	int first = 1;
+	size_t n;
+	if (!a) {
+		fputs("-", stdout);
+		return;
+	}
+	while ((n = api->take_trace(a, ev, 256)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			char kind = ev[i].kind == ISMKIT_EVENT_LOAD ? 'L'
+				    : ev[i].kind == ISMKIT_EVENT_STORE_BLOCK ? 'B' : 'S';
+			printf("%s%c%u.%llu.%u.%u", first ? "" : ",", kind, (unsigned)ev[i].bar,
+			       (unsigned long long)ev[i].position, (unsigned)ev[i].size,
+			       (unsigned)ev[i].handle);
+			first = 0;
+		}
+		if (n < 256)
+			break;
+	}
+	if (first)
+		fputs("-", stdout);
+}
+
+/* Writes one response: status value data trace. A negative rc is an errno. */
+static void respond(const struct ismkit_api *api, struct ismkit_access *a, int64_t rc,
+		    const unsigned char *data, size_t n, const char *text)
+{
+	if (rc < 0)
+		printf("ERR %lld ", (long long)-rc);
+	else
+		printf("OK %lld ", (long long)rc);
+	if (text)
+		fputs(text, stdout);
+	else
+		put_hex(data, n);
+	fputc(' ', stdout);
+	put_trace(api, a);
+	fputc('\n', stdout);
+	out_flush();
+}
+
+static void protocol_error(const char *what)
+{
+	printf("BAD %s\n", what);
+	out_flush();
+}
+
+/* Reads one line of any length; NULL at end of input. */
+static char *read_line(char **buf, size_t *cap)
+{
+	ssize_t n = getline(buf, cap, stdin);
+	if (n < 0)
+		return NULL;
+	while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
+		(*buf)[--n] = 0;
+	return *buf;
+}
+
+#define MAX_TOKENS 16
+
+int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
+{
+	const union { uint16_t v; unsigned char b[2]; } probe = { .v = 1 };
+	const char *order = probe.b[0] == 1 ? "little" : "big";
+	struct ismkit_access *a = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned char *xfer = NULL;
+	size_t xfer_cap = 0;
+
+	if (api->abi_version() != ISMKIT_ABI_VERSION) {
+		printf("BROKEN ABI version %d, expected %d\n", api->abi_version(), ISMKIT_ABI_VERSION);
+		out_flush();
+		return 3;
+	}
+	printf("ISMKIT-WIRE %d %s %u %s\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
+	       impl_name);
+	out_flush();
+
+	while (read_line(&line, &cap)) {
+		char *tok[MAX_TOKENS];
+		int nt = 0;
+		for (char *save = NULL, *t = strtok_r(line, " ", &save); t && nt < MAX_TOKENS;
+		     t = strtok_r(NULL, " ", &save))
+			tok[nt++] = t;
+		if (nt == 0)
+			continue;
+		const char *cmd = tok[0];
+		struct ismkit_fault fault;
+
+		if (strcmp(cmd, "QUIT") == 0) {
+			struct ismkit_resources r = { 0, 0 };
+			char text[64];
+			int rc = 0;
+			if (a) {
+				api->close(a);
+				a = NULL;
+			}
+			snprintf(text, sizeof(text), "-");
+			(void)r;
+			respond(api, NULL, rc, NULL, 0, text);
+			break;
+		}
+		if (strcmp(cmd, "CONFIG") == 0) {
+			struct ismkit_config c;
+			int err = 0;
+			if (nt != 12 || a) {
+				protocol_error("CONFIG takes 11 numbers and comes once");
+				continue;
+			}
+			memset(&c, 0, sizeof(c));
+			for (int i = 0; i < 6; i++)
+				c.bar_lengths[i] = strtoull(tok[1 + i], NULL, 10);
+			c.config_size = strtoull(tok[7], NULL, 10);
+			c.maxstbl = strtoull(tok[8], NULL, 10);
+			c.peer_maxstbl = strtoull(tok[9], NULL, 10);
+			c.content_seed = strtoull(tok[10], NULL, 10);
+			c.strict_store_blocks = atoi(tok[11]);
+			a = api->open(&c, &err);
+			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, "-");
+			continue;
+		}
+		if (!a) {
+			protocol_error("CONFIG first");
+			continue;
+		}
+		if (strcmp(cmd, "PREAD") == 0 || strcmp(cmd, "READ") == 0) {
+			int positional = cmd[0] == 'P';
+			int need = positional ? 5 : 4;
+			if (nt != need) {
+				protocol_error("PREAD offset count fault init | READ count fault init");
+				continue;
+			}
+			uint64_t off = positional ? strtoull(tok[1], NULL, 10) : 0;
+			uint64_t count = strtoull(tok[positional ? 2 : 1], NULL, 10);
+			if (parse_fault(tok[positional ? 3 : 2], &fault)) {
+				protocol_error("fault");
+				continue;
+			}
+			if (count + 1 > xfer_cap) {
+				free(xfer);
+				xfer_cap = count + 1;
+				xfer = malloc(xfer_cap);
+				if (!xfer) {
+					xfer_cap = 0;
+					protocol_error("count too large for this host");
+					continue;
+				}
+			}
+			if (parse_bytes(tok[positional ? 4 : 3], xfer, count)) {
+				protocol_error("init bytes");
+				continue;
+			}
+			int64_t rc = positional ? api->pread(a, xfer, count, off, &fault)
+						: api->read(a, xfer, count, &fault);
+			respond(api, a, rc, xfer, count, NULL);
+			continue;
+		}
+		if (strcmp(cmd, "PWRITE") == 0 || strcmp(cmd, "WRITE") == 0) {
+			int positional = cmd[0] == 'P';
+			int need = positional ? 4 : 3;
+			if (nt != need) {
+				protocol_error("PWRITE offset fault data | WRITE fault data");
+				continue;
+			}
+			uint64_t off = positional ? strtoull(tok[1], NULL, 10) : 0;
+			const char *hex = tok[positional ? 3 : 2];
+			size_t count = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			if (parse_fault(tok[positional ? 2 : 1], &fault)) {
+				protocol_error("fault");
+				continue;
+			}
+			if (count + 1 > xfer_cap) {
+				free(xfer);
+				xfer_cap = count + 1;
+				xfer = malloc(xfer_cap);
+				if (!xfer) {
+					xfer_cap = 0;
+					protocol_error("count too large for this host");
+					continue;
+				}
+			}
+			if (parse_bytes(hex, xfer, count)) {
+				protocol_error("data bytes");
+				continue;
+			}
+			int64_t rc = positional ? api->pwrite(a, xfer, count, off, &fault)
+						: api->write(a, xfer, count, &fault);
+			respond(api, a, rc, NULL, 0, "-");
+			continue;
+		}
+		if (strcmp(cmd, "SEEK") == 0 && nt == 3) {
+			int whence = strcmp(tok[2], "cur") == 0 ? 1 : 0;
+			int64_t rc = api->seek(a, strtoll(tok[1], NULL, 10), whence);
+			respond(api, a, rc, NULL, 0, "-");
+			continue;
+		}
+		if (strcmp(cmd, "INFO") == 0 && nt == 3) {
+			struct ismkit_region_info ri;
+			char text[96];
+			memset(&ri, 0, sizeof(ri));
+			int rc = api->region_info(a, (uint32_t)strtoul(tok[1], NULL, 10),
+						  (uint32_t)strtoul(tok[2], NULL, 10), &ri);
+			snprintf(text, sizeof(text), "%llu.%llu.%u", (unsigned long long)ri.offset,
+				 (unsigned long long)ri.size, (unsigned)ri.flags);
+			respond(api, a, rc, NULL, 0, text);
+			continue;
+		}
+		if (strcmp(cmd, "RECOVER") == 0) {
+			respond(api, a, api->recover_handle(a), NULL, 0, "-");
+			continue;
+		}
+		if (strcmp(cmd, "ATTACH") == 0 && nt == 2) {
+			respond(api, a, api->attach_peer(a, atoi(tok[1])), NULL, 0, "-");
+			continue;
+		}
+		if (strcmp(cmd, "DETACH") == 0) {
+			respond(api, a, api->detach_peer(a), NULL, 0, "-");
+			continue;
+		}
+		if (strcmp(cmd, "RESOURCES") == 0) {
+			struct ismkit_resources r = { 0, 0 };
+			char text[64];
+			int rc = api->resources(a, &r);
+			snprintf(text, sizeof(text), "%lld.%lld", (long long)r.live_pools,
+				 (long long)r.leaked_objects);
+			respond(api, a, rc, NULL, 0, text);
+			continue;
+		}
+		protocol_error("unknown request");
+	}
+	if (a)
+		api->close(a);
+	free(line);
+	free(xfer);
+	return 0;
+}
