@@ -41,7 +41,8 @@ extension GoldenModel {
             let span = msixSpan(bar: bar, position: pos, remaining: UInt64(count - done))
             let n = span.inside ? Int(span.limit)
                 : Int(GoldenModel.loadWidth(position: pos, remaining: span.limit, allow8: config.has64BitMMIO))
-            if case let .userBuffer(from) = fault, done + n > from {
+            // Writes into the MSI-X table are dropped without reading the user buffer.
+            if !span.inside, case let .userBuffer(from) = fault, done + n > from {
                 lastDecision.decide(.write5)
                 throw .efault
             }

@@ -10,6 +10,8 @@ enum Targets {
         case "simulator":
             let mutant = try mutant(named: target.parameters["mutant"])
             return Differential(config: device) { AnyISMAccess(SimulatedDevice(config: device, mutant: mutant)) }
+        case "driver-source", "library":
+            return try DriverSourceTargets.differential(for: target, device: device)
         default:
             throw UsageError("reproducer target kind \"\(target.kind)\" is not known to this ismkit")
         }
