@@ -49,7 +49,7 @@ public struct Campaign<Impl: ISMAccess> {
     public var budget: Budget
     public var sequenceLength: Int
     public var shrink: Bool
-    /// Called about once a second while the campaign runs.
+    /// Called about every five seconds while the campaign runs.
     public var progress: ((CampaignProgress) -> Void)?
 
     public init(
@@ -112,7 +112,7 @@ public struct Campaign<Impl: ISMAccess> {
             }
             if let progress, sequences & 255 == 0 {
                 let now = clock.now
-                if now - lastReport >= .seconds(1) {
+                if now - lastReport >= .seconds(5) {
                     lastReport = now
                     progress(CampaignProgress(operations: total, sequences: sequences, elapsed: now - start))
                 }

@@ -18,9 +18,29 @@ struct Replay: ParsableCommand {
     @Flag(help: "Print every operation with the model's and the implementation's result.")
     var verbose = false
 
+    @Flag(help: "FILE is a raw libFuzzer input (automatic for crash-*, leak-*, timeout-*, oom-* files).")
+    var artifact = false
+
+    @Option(help: "For a raw fuzz input without a reproducer beside it: the simulator mutant it ran against.")
+    var mutant: String?
+
+    @Option(name: .customLong("byte-order"), help: "For a raw fuzz input: the host byte order it ran with.")
+    var byteOrder: ByteOrderArgument = .native
+
     func run() throws {
         let repro: Reproducer
-        do { repro = try ReplayInput.load(path: file) } catch { throw UsageError(error.description) }
+        let name = (file as NSString).lastPathComponent
+        let isArtifact = artifact || ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"].contains { name.hasPrefix($0) }
+        do {
+            if isArtifact {
+                repro = try Reproducer.load(path: file, orFuzzArtifactOf: MutantKillRun.target(mutant: try Targets.mutant(named: mutant)),
+                                            device: .ism(hostByteOrder: byteOrder.value))
+            } else {
+                repro = try Reproducer.load(path: file)
+            }
+        } catch let e as ReproducerError {
+            throw UsageError(e.description + (isArtifact ? "" : " (a raw libFuzzer input needs --artifact)"))
+        }
         let diff = try Targets.differential(for: repro.target, device: repro.device)
         print("replaying \(file): \(repro.operations.count) operation(s) on \(repro.target), "
             + "\(repro.device.profile.rawValue) profile, \(repro.device.hostByteOrder.rawValue)-endian host")
@@ -43,12 +63,5 @@ struct Replay: ParsableCommand {
             print("note: the file recorded a different finding: \(recorded.aspect.rawValue) [\(recorded.rule.rawValue)]")
         }
         throw Finding()
-    }
-}
-
-/// Reads what `replay` accepts: a reproducer JSON file.
-enum ReplayInput {
-    static func load(path: String) throws(ReproducerError) -> Reproducer {
-        try Reproducer.load(path: path)
     }
 }
