@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci
+.PHONY: help build release test run mutants bench ci conform conform-ci conform-bench vm-test
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -10,6 +10,15 @@ help:
 	@echo "make run        the main job: differential fuzzing of the simulated device for 60 s"
 	@echo "make mutants    the mutant kill table"
 	@echo "make bench      differential operations per second: model alone vs model+simulator"
+	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
+	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
+	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
+	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM (installs qemu, fetches Debian's kernel)"
+	@echo "make fuzz TARGET=diff-sim|diff-driver|parse SECONDS=60 [MUTANT=] [BYTE_ORDER=] [DRIVER=] [MERGE=1] [FLAGS=\"-jobs=2 ...\"]  libFuzzer run"
+	@echo "make fuzz-ci    short libFuzzer jobs per target + corpus checks (CI)"
+	@echo "make corpus-coverage  SPEC rules the committed corpus reaches (as the model cites them)"
+	@echo "make coverage   line coverage of the driver access path by the committed corpus (llvm-cov)"
+	@echo "make fuzz-bench exec/s diff-driver vs plain C, and time to first finding per mutant"
 	@echo "make ci         what CI runs (.ci/run calls this)"
 
 build:
@@ -30,4 +39,53 @@ mutants: release
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench
 
-ci: test
+conform: build
+	$$($(SWIFT) build --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both
+
+conform-ci: build
+	.ci/conform-verdicts.sh $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED) 4000
+
+conform-bench: release
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --no-lifecycle --operations 20000
+
+vm-test:
+	bash vm/vm-test.sh
+
+ci: test conform-ci
+
+# Fuzzing with libFuzzer (docs/fuzzing.md). make fuzz TARGET=diff-sim|diff-driver|parse SECONDS=60
+#   [MUTANT=name] [BYTE_ORDER=little|big] [DRIVER=path/main.c] [MERGE=1] [FLAGS="-jobs=2 -seed=1 ..."]
+TARGET ?= diff-sim
+SECONDS ?= 60
+ISMKIT_DEBUG = $$($(SWIFT) build --show-bin-path)/ismkit
+FUZZ_ARGS = $(TARGET) --seconds $(SECONDS) $(if $(MUTANT),--mutant $(MUTANT)) $(if $(BYTE_ORDER),--byte-order $(BYTE_ORDER)) \
+	$(if $(DRIVER),--driver $(DRIVER)) $(if $(MERGE),--merge) --print-final-stats $(if $(FLAGS),-- $(FLAGS))
+FUZZ_CI_SECONDS ?= 20
+
+.PHONY: fuzz fuzz-ci fuzz-bench corpus-coverage corpus-seeds coverage
+fuzz: build
+	$(ISMKIT_DEBUG) fuzz $(FUZZ_ARGS)
+
+corpus-seeds: build
+	$(ISMKIT_DEBUG) fuzz --write-seeds
+
+corpus-coverage: build
+	$(ISMKIT_DEBUG) fuzz --rule-coverage
+
+coverage:
+	FuzzTargets/tools/coverage.sh $(or $(DRIVER),$(SHARED)/kernel/merged/main.c)
+
+fuzz-bench: build
+	FuzzTargets/tools/bench.sh $(SHARED)
+
+# CI: the corpus replays clean and reaches every rule; each target fuzzes FUZZ_CI_SECONDS;
+# a known mutant must be found (proof the fuzz build is instrumented and compares).
+fuzz-ci: build
+	$(ISMKIT_DEBUG) fuzz --rule-coverage
+	$$($(SWIFT) build --show-bin-path)/diff-sim Corpus/diff-sim
+	$$($(SWIFT) build --show-bin-path)/parse Corpus/parse
+	$(ISMKIT_DEBUG) fuzz diff-sim --seconds $(FUZZ_CI_SECONDS) --print-final-stats -- -seed=1
+	$(ISMKIT_DEBUG) fuzz diff-driver --driver $(SHARED)/kernel/merged/main.c --seconds $(FUZZ_CI_SECONDS) --print-final-stats -- -seed=1
+	$(ISMKIT_DEBUG) fuzz parse --seconds $(FUZZ_CI_SECONDS) --print-final-stats -- -seed=1
+	status=0; $(ISMKIT_DEBUG) fuzz diff-sim --no-build --mutant read-refuses-sub8 --seconds 60 -- -seed=1 || status=$$?; \
+	  if [ $$status -ne 1 ]; then echo "fuzz-ci: the read-refuses-sub8 mutant was not found (exit $$status)"; exit 1; fi

@@ -68,6 +68,11 @@ let package = Package(
         .executableTarget(
             name: "diff-sim", dependencies: ["ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness"], path: "FuzzTargets/diff-sim"
         ),
+        .target(name: "CDriverLoader", path: "FuzzTargets/CDriverLoader"),
+        .executableTarget(
+            name: "diff-driver", dependencies: ["ISMAccess", "ISMModel", "ISMHarness", "CDriverLoader"], path: "FuzzTargets/diff-driver"
+        ),
+        .executableTarget(name: "parse", dependencies: ["ISMAccess", "ISMHarness"], path: "FuzzTargets/parse"),
         .testTarget(
             name: "ModelTests",
             dependencies: [
@@ -86,6 +91,10 @@ let package = Package(
         ),
         .testTarget(name: "DriverSourceTests", dependencies: ["ISMAccess", "ISMModel", "ISMHarness", "ISMDriverSource"], path: "Tests/DriverSourceTests"),
         .testTarget(name: "SimulatorTests", dependencies: ["ISMAccess", "ISMSimulator"], path: "Tests/SimulatorTests"),
-        .testTarget(name: "VFIOTests", dependencies: ["ISMAccess", "ISMModel", "ISMVFIO"], path: "Tests/VFIOTests"),
+        .testTarget(
+            name: "VFIOTests",
+            dependencies: ["ISMAccess", "ISMModel", "ISMVFIO", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/VFIOTests"
+        ),
     ]
 )

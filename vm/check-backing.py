@@ -18,10 +18,16 @@ def journal_entries(path):
         raise SystemExit(f"{path}: journal has no trailer (the run did not finish)")
     entries = []
     for l in lines[1:-1]:
-        kind, region, pos, data = l.split(" ")
-        if kind != "W":
+        f = l.split(" ")
+        if f[0] == "W" and len(f) == 4:
+            entries.append((int(f[1]), int(f[2], 16), bytes.fromhex(f[3])))
+        elif f[0] == "P" and len(f) == 5:
+            # The harness's write pattern (DeviceContents.patternByte), computed independently here.
+            count, p = int(f[3]), int(f[4])
+            data = bytes((((p + (i * 37)) & 0xFF) ^ ((i >> 8) & 0xFF)) for i in range(count))
+            entries.append((int(f[1]), int(f[2], 16), data))
+        else:
             raise SystemExit(f"{path}: bad line {l!r}")
-        entries.append((int(region), int(pos, 16), bytes.fromhex(data)))
     if int(lines[-1].split()[1]) != len(entries):
         raise SystemExit(f"{path}: trailer says {lines[-1]} but {len(entries)} entries")
     return entries

@@ -43,7 +43,11 @@ if [ "$MODE" = hw ]; then
   /ismkit hw --device $D --profile vfio-pci --allow-write 2:0x0-0xfffff --seconds ${SECONDS_RUN:-8} --seed 1 \
     --journal /tmp/j1 --report /tmp/r1.json --output /tmp/repro1 --quiet > /tmp/o1 2>&1 &
   P1=$!
-  sleep 2
+  # Wait until run 1 holds the group open, then a second ismkit must find it busy.
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    ls -l /proc/$P1/fd 2>/dev/null | grep -q '/dev/vfio/[0-9]' && break
+    sleep 1
+  done
   /ismkit hw --device $D --operations 10 > /tmp/pre4 2>&1; echo "RESULT preflight-busy rc=$? $(cat /tmp/pre4)"
   wait $P1; rc=$?
   echo "RESULT run1 rc=$rc seconds=$t0-$(uptime_s)"
@@ -68,6 +72,14 @@ if [ "$MODE" = hw ]; then
   send run4.txt /tmp/o4; send j4 /tmp/j4
 elif [ "$MODE" = repro ]; then
   bind
+  E=""
+  for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then E=$(basename $d); fi
+  done
+  echo vfio-pci > /sys/bus/pci/devices/$E/driver_override
+  echo $E > /sys/bus/pci/drivers_probe
+  /widths $E > /tmp/w 2>&1; echo "RESULT widths rc=$?"
+  send widths.ktap /tmp/w
   /repro $D > /tmp/k 2>&1; echo "RESULT repro rc=$?"
   send repro.ktap /tmp/k
 fi

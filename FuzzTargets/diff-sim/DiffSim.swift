@@ -24,13 +24,25 @@ enum DiffSim {
     nonisolated(unsafe) static let differential = Differential(config: config) { () throws(AccessError) in
         SimulatedDevice(config: config, mutant: mutant)
     }
+    /// One session for the whole run, restarted per input (keeps its buffers).
+    nonisolated(unsafe) static var session: Session<SimulatedDevice>?
+
+    /// Runs `ops` from a fresh simulator and model; the first divergence, or nil.
+    static func check(_ ops: [Operation]) -> Divergence? {
+        let impl = SimulatedDevice(config: config, mutant: mutant), model = GoldenModel(config: config)
+        if session == nil { session = Session(implementation: impl, model: model) } else { session!.restart(implementation: impl, model: model) }
+        for (i, op) in ops.enumerated() {
+            if let d = session!.step(op, index: i) { return d }
+        }
+        return nil
+    }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     let ops = FuzzEncoding.decode(input)
-    guard let divergence = try? DiffSim.differential.check(ops) else { return 0 }
+    guard let divergence = DiffSim.check(ops) else { return 0 }
     let shrunk = Shrinker(differential: DiffSim.differential, maxChecks: 2_000).shrink(ops, divergence: divergence)
     let reproducer = Reproducer(target: DiffSim.target, device: DiffSim.config, seed: nil,
                                 operations: shrunk.operations, divergence: shrunk.divergence)

@@ -206,7 +206,7 @@ public enum FuzzEncoding {
             case 2:
                 if arg == 0 { return .allocation }
                 let nth = UInt16(truncatingIfNeeded: le(2))
-                return .device(nth: nth, errno: Int32(u8()))
+                return .device(nth: nth, errno: Int32(max(1, u8())))  // errno 0 is no failure: reads as 1
             default: return .userBuffer(from: Int(le(2)))
             }
         }
@@ -225,7 +225,7 @@ public struct FuzzEncodingError: Error, Hashable, Sendable, CustomStringConverti
 extension FuzzEncoding {
     /// The bytes that decode to exactly `operations` (`decode(encode(ops)) == ops`).
     /// Throws for counts above 65535 that are not in the count table, user-buffer fault
-    /// positions above 65535, device-fault errnos outside 0...255, and more than
+    /// positions above 65535, device-fault errnos outside 1...255, and more than
     /// `maxOperations` operations.
     public static func encode(_ operations: [Operation]) throws(FuzzEncodingError) -> [UInt8] {
         var out: [UInt8] = []
@@ -344,7 +344,7 @@ extension FuzzEncoding {
         case let .device(nth, errno):
             if nth < 16, let e = faultErrnos.firstIndex(of: errno) {
                 out.append(UInt8(nth) << 2 | UInt8(e) << 6)
-            } else if (0...255).contains(errno) {
+            } else if (1...255).contains(errno) {
                 out.append(2 | 1 << 2)
                 appendLE(UInt64(nth), 2, &out)
                 out.append(UInt8(errno))

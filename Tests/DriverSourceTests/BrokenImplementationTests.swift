@@ -9,7 +9,7 @@ extension DriverSourceTests {
     static func variant(of revision: String, replacing original: String, with replacement: String, name: String) throws -> String {
         let source = try String(contentsOfFile: try Shared.driver(revision), encoding: .utf8)
         try #require(source.components(separatedBy: original).count == 2)
-        let path = try temporaryFolder(name) + "/main.c"
+        let path = try Self.temporaryFolder(name) + "/main.c"
         try source.replacingOccurrences(of: original, with: replacement).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -20,10 +20,10 @@ extension DriverSourceTests {
                                     with: " while (READ_ONCE(zdev->maxstbl)) ; if (count > zdev->maxstbl)", name: "hang")
         let clock = ContinuousClock()
         let start = clock.now
-        let r = try Self.verdict(path, order, options: Self.options(operations: 400, timeout: .seconds(2)))
+        let r = try Self.verdict(path, order, options: Self.options(operations: 400, timeout: .seconds(3)))
         let elapsed = clock.now - start
         let f = try #require(r.findings.first)
-        #expect(f.divergence?.actual.contains("hang: no answer within 2") == true, "\(f)")
+        #expect(f.divergence?.actual.contains("hang: no answer within 3") == true, "\(f)")
         // The first write hangs once, the shrinker re-runs it at most 8 times: bounded by time-outs.
         #expect(elapsed < .seconds(60))
     }

@@ -6,8 +6,15 @@ import Testing
 /// The C harness's device bytes (ismkit_initial_byte in include/ismkit_access.h) must be the
 /// bytes `DeviceContents.initialByte` gives, or no read could ever agree with the model.
 extension DriverSourceTests {
-    @Test(arguments: [(UInt64(0x15A_15A), 0, UInt64(0)), (0x5EED_0F_15A, 2, 4093), (0, 5, (1 << 48) - 64), (UInt64.max, 1, 1 << 40)])
-    func cAndSwiftAgree(seed: UInt64, bar: Int, position: UInt64) throws {
+    struct Place: Sendable, CustomStringConvertible {
+        var seed: UInt64, bar: Int, position: UInt64
+        var description: String { "seed \(seed) bar \(bar) @\(position)" }
+    }
+
+    @Test(arguments: [Place(seed: 0x15A_15A, bar: 0, position: 0), Place(seed: 0x5EED_0F_15A, bar: 2, position: 4093),
+                      Place(seed: 0, bar: 5, position: (1 << 48) - 64), Place(seed: .max, bar: 1, position: 1 << 40)])
+    func cAndSwiftAgree(place: Place) throws {
+        let (seed, bar, position) = (place.seed, place.bar, place.position)
         let bin = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: .little)
         let out = try Shared.output(of: bin.command + ["--initial-bytes", "\(seed)", "\(bar)", "\(position)", "64"])
         let expected = (0..<64).map { i in

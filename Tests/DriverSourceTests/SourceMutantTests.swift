@@ -14,7 +14,7 @@ extension DriverSourceTests {
         let changed = zip(source.split(separator: "\n", omittingEmptySubsequences: false),
                           mutated.split(separator: "\n", omittingEmptySubsequences: false)).filter { $0 != $1 }.count
         try #require(changed == 1, "mutant \(m.name) changes \(changed) lines")
-        let dir = try temporaryFolder("mutant-\(m.name)")
+        let dir = try Self.temporaryFolder("mutant-\(m.name)")
         let path = dir + "/main.c"
         try mutated.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -33,10 +33,7 @@ extension DriverSourceTests {
     func writeIsOneStoreBlockAndPositionAndHandleMove(order: ByteOrder) throws {
         var a = try Self.merged(order)
         let data: [UInt8] = (0..<24).map { UInt8($0 * 7 + 1) }
-        #expect(try data.withUnsafeBytes { try a.pwrite(from: $0, offset: 4090, fault: .none) } == 6 + 0 || true)
         var trace: [TraceEvent] = []
-        a.takeTrace(into: &trace)
-        trace.removeAll()
         // R-WRITE-2: crossing a page is EINVAL, no store.
         #expect(throws: AccessError.einval) { try data.withUnsafeBytes { try a.pwrite(from: $0, offset: 4090, fault: .none) } }
         a.takeTrace(into: &trace)
@@ -57,7 +54,7 @@ extension DriverSourceTests {
         #expect(throws: AccessError.errno(.resourceBusy)) { try a.attachPeer(failPool: false) }
         #expect(try a.resources() == ResourceCounts(livePools: 2, leakedObjects: 0))
         try a.detachPeer()
-        #expect(throws: AccessError.errno(.noSuchDevice)) { try a.detachPeer() }
+        #expect(throws: AccessError.errno(.operationNotSupportedByDevice)) { try a.detachPeer() }
         #expect(throws: AccessError.enomem) { try a.attachPeer(failPool: true) }
         #expect(try a.resources() == ResourceCounts(livePools: 1, leakedObjects: 0))
         try a.finish()

@@ -67,7 +67,7 @@ import Testing
         func fault() -> Fault {
             switch Int.random(in: 0..<4, using: &rng) {
             case 0: .none
-            case 1: .device(nth: UInt16.random(in: 0...UInt16.max, using: &rng), errno: Int32.random(in: 0...255, using: &rng))
+            case 1: .device(nth: UInt16.random(in: 0...UInt16.max, using: &rng), errno: Int32.random(in: 1...255, using: &rng))
             case 2: .userBuffer(from: Int.random(in: 0...0xFFFF, using: &rng))
             default: .allocation
             }
@@ -94,6 +94,7 @@ import Testing
     @Test func unencodableOperationsAreRefused() {
         #expect(throws: FuzzEncodingError.self) { try FuzzEncoding.encode([.pread(offset: 0, count: 70_000, fault: .none)]) }
         #expect(throws: FuzzEncodingError.self) { try FuzzEncoding.encode([.read(count: 1, fault: .userBuffer(from: 1 << 20))]) }
+        #expect(throws: FuzzEncodingError.self) { try FuzzEncoding.encode([.read(count: 1, fault: .device(nth: 99, errno: 0))]) }
         #expect(throws: FuzzEncodingError.self) { try FuzzEncoding.encode(Array(repeating: .recoverHandle, count: FuzzEncoding.maxOperations + 1)) }
     }
 }

@@ -30,9 +30,13 @@ public struct ConformanceOptions: Sendable {
     public var shrinkChecks: Int
     /// Whether to run the lifecycle checks after the differential campaign.
     public var lifecycle: Bool
+    /// Operations per generated sequence; each sequence runs in a fresh process.
+    public var sequenceLength: Int
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
-                reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true) {
+                reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
+                sequenceLength: Int = 32) {
+        self.sequenceLength = sequenceLength
         self.budget = budget
         self.seed = seed
         self.timeout = timeout
@@ -195,10 +199,10 @@ public enum Conformance {
                 }
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
                 let campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
-                                        budget: budget, shrink: false)
+                                        budget: budget, sequenceLength: options.sequenceLength, shrink: false)
                 let result: CampaignResult
                 do { result = try campaign.run() } catch {
-                    findings.append(ConformanceFinding(rule: .off1, check: "differential campaign", divergence: nil, operations: [],
+                    findings.append(ConformanceFinding(rule: .life1, check: "device initialisation", divergence: nil, operations: [],
                                                        detail: "the implementation could not be started: \(error)", reproducer: nil))
                     return
                 }
@@ -281,7 +285,8 @@ public enum Conformance {
             var f = f
             if let dir = options.reproducerDirectory, !f.operations.isEmpty {
                 let t = target.reproducerTarget
-                let r = Reproducer(target: .init(kind: t.kind, parameters: ["path": t.path, "byte-order": byteOrder.rawValue]),
+                let absolute = URL(fileURLWithPath: t.path).standardizedFileURL.path
+                let r = Reproducer(target: .init(kind: t.kind, parameters: ["path": absolute, "byte-order": byteOrder.rawValue]),
                                    device: device, seed: options.seed, operations: f.operations, divergence: f.divergence)
                 let name = "conform-\(t.kind)-\(byteOrder.rawValue)-\(f.rule.rawValue)-\(FNV1a.short(t.path + f.check)).json"
                 let path = dir + "/" + name

@@ -28,9 +28,9 @@ public struct DriverSourceAccess: ISMAccess {
 
     /// Starts `command` (a harness or the library host), then configures the device.
     public init(command: [String], config: DeviceConfig, timeout: Duration = .seconds(10),
-                environment: [String: String] = [:], stderrPath: String? = nil) throws(AccessError) {
-        let errPath = stderrPath ?? NSTemporaryDirectory() + "ismkit-wire-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).stderr"
-        let p = try WireProcess(arguments: command, environment: environment, stderrPath: errPath, timeout: timeout)
+                environment: [String: String] = [:]) throws(AccessError) {
+        let p = try SpareProcesses.shared.take(arguments: command, environment: environment, timeout: timeout)
+        try p.greet()
         let caps = UInt32(p.hello[3]) ?? 0
         let order: ByteOrder = p.hello[2] == "big" ? .big : .little
         connection = Connection(process: p, capabilities: Capabilities(
@@ -47,8 +47,7 @@ public struct DriverSourceAccess: ISMAccess {
             ? ["ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:allocator_may_return_null=1",
                "LSAN_OPTIONS": "exitcode=23"]
             : [:]
-        try self.init(command: harness.command, config: config, timeout: timeout, environment: env,
-                      stderrPath: harness.executable + ".\(getpid())-\(UInt32.random(in: 0...UInt32.max)).stderr")
+        try self.init(command: harness.command, config: config, timeout: timeout, environment: env)
     }
 
     /// A library implementing include/ismkit_access.h, loaded by the library host at `host`.

@@ -9,40 +9,44 @@ import Foundation
 import ISMAccess
 
 /// One child process that speaks the wire protocol (docs/wire-protocol.md) on a socket pair
-/// bound to its stdin and stdout, with its stderr in a file.
+/// bound to its stdin and stdout, with its stderr in an unlinked temporary file.
 ///
 /// Promise: every exchange has a time-out; a child that hangs, crashes, or reports a
 /// sanitizer error yields `AccessError.broken(reason)` and is killed, never a crash or hang of
 /// the caller (writes use MSG_NOSIGNAL, so a dead child raises no SIGPIPE). Once broken, the
-/// process stays broken and every later call repeats the same reason.
+/// process stays broken and every later call repeats the same reason. Nothing is left behind:
+/// the child is killed when the value goes away, and gets end-of-input if the caller exits.
 final class WireProcess {
     private let pid: pid_t
     private let fd: Int32
+    private let errFD: Int32
     private var inbox: [UInt8] = []
     private var inboxStart = 0
-    let stderrPath: String
     let timeout: Duration
     private(set) var brokenReason: String?
     private var exited = false
     private var exitStatus: Int32 = 0
-    /// The greeting line's fields.
+    /// The greeting line's fields (after `greet()`).
     private(set) var hello: [Substring] = []
 
-    init(arguments: [String], environment: [String: String] = [:], stderrPath: String, timeout: Duration) throws(AccessError) {
-        self.stderrPath = stderrPath
+    /// Starts the child; `greet()` then waits for its greeting.
+    init(arguments: [String], environment: [String: String] = [:], timeout: Duration) throws(AccessError) {
         self.timeout = timeout
         var sv: [Int32] = [0, 0]
         #if canImport(Glibc)
-        let streamType = Int32(SOCK_STREAM.rawValue)
+        let streamType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         #else
         let streamType = SOCK_STREAM
         #endif
         guard socketpair(AF_UNIX, streamType, 0, &sv) == 0 else { throw .broken("socketpair failed: errno \(errno)") }
-        let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var template = Array((NSTemporaryDirectory() + "/ismkit-wire-XXXXXX").utf8CString)
+        let errFD = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard errFD >= 0 else {
             close(sv[0]); close(sv[1])
-            throw .broken("cannot create \(stderrPath): errno \(errno)")
+            throw .broken("cannot create a stderr file: errno \(errno)")
         }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(errFD, F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -61,14 +65,19 @@ final class WireProcess {
             }
         }
         close(sv[1])
-        close(errFD)
         guard rc == 0 else {
             close(sv[0])
+            close(errFD)
             throw .broken("cannot start \(arguments[0]): \(String(cString: strerror(rc)))")
         }
         pid = child
         fd = sv[0]
+        self.errFD = errFD
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Waits for the greeting line and checks the protocol version.
+    func greet() throws(AccessError) {
         let line = try readLine(context: "the greeting")
         hello = line.split(separator: " ")
         guard hello.count >= 5, hello[0] == "ISMKIT-WIRE", hello[1] == "1" else {
@@ -83,6 +92,7 @@ final class WireProcess {
             waitpid(pid, &status, 0)
         }
         close(fd)
+        close(errFD)
     }
 
     /// Sends one request line and returns the response line.
@@ -216,9 +226,20 @@ final class WireProcess {
         return "the implementation exited (status \(status)) while \(what)"
     }
 
+    /// Everything the child wrote to stderr so far (at most the last 1 MiB).
+    func stderrText() -> String {
+        var st = stat()
+        guard fstat(errFD, &st) == 0, st.st_size > 0 else { return "" }
+        let size = Int(st.st_size)
+        let start = max(0, size - (1 << 20))
+        var bytes = [UInt8](repeating: 0, count: size - start)
+        let n = bytes.withUnsafeMutableBytes { Glibc.pread(errFD, $0.baseAddress!, $0.count, off_t(start)) }
+        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : ""
+    }
+
     /// The first line of an AddressSanitizer / LeakSanitizer / UBSan report in stderr, if any.
     func sanitizerReport() -> String? {
-        guard let text = try? String(contentsOfFile: stderrPath, encoding: .utf8) else { return nil }
+        let text = stderrText()
         let lines = text.split(separator: "\n")
         guard let first = lines.firstIndex(where: { $0.contains("ERROR: AddressSanitizer") || $0.contains("ERROR: LeakSanitizer") || $0.contains("runtime error:") }) else {
             return nil
@@ -233,10 +254,7 @@ final class WireProcess {
     }
 
     /// Recent stderr text, for reports.
-    func stderrTail(_ maxBytes: Int = 2000) -> String {
-        guard let text = try? String(contentsOfFile: stderrPath, encoding: .utf8) else { return "" }
-        return String(text.suffix(maxBytes))
-    }
+    func stderrTail(_ maxBytes: Int = 2000) -> String { String(stderrText().suffix(maxBytes)) }
 }
 
 /// Calls `body` with a NULL-terminated C array of the strings.
@@ -245,4 +263,33 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
     ptrs.append(nil)
     defer { for p in ptrs { free(p) } }
     return body(ptrs)
+}
+
+/// One started-but-unused process per command, so the next implementation does not wait for
+/// a process (a static s390x binary under qemu takes tens of milliseconds to start): taking one
+/// starts its successor, which starts up while the taker works. At most two are kept.
+final class SpareProcesses: @unchecked Sendable {
+    static let shared = SpareProcesses()
+    private let lock = NSLock()
+    private var spares: [(key: String, process: WireProcess)] = []
+
+    /// A started process for `arguments`, from the spares or new, and a successor started.
+    func take(arguments: [String], environment: [String: String], timeout: Duration) throws(AccessError) -> WireProcess {
+        let key = ([timeout.description] + arguments + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .joined(separator: "\u{1}")
+        lock.lock()
+        let spare = spares.firstIndex { $0.key == key }.map { spares.remove(at: $0).process }
+        lock.unlock()
+        let process: WireProcess
+        if let spare { process = spare } else { process = try WireProcess(arguments: arguments, environment: environment, timeout: timeout) }
+        if let next = try? WireProcess(arguments: arguments, environment: environment, timeout: timeout) {
+            var evicted: [WireProcess] = []
+            lock.lock()
+            spares.append((key, next))
+            while spares.count > 2 { evicted.append(spares.removeFirst().process) }
+            lock.unlock()
+            evicted.removeAll()  // killed outside the lock
+        }
+        return process
+    }
 }

@@ -1,3 +1,5 @@
+import ISMAccess
+
 /// Every write the kernel accepted during a hardware run, in order: region, position and the
 /// bytes it reported transferred. A host that can see the device memory (a shared-memory BAR
 /// backed by a file) replays it over the initial contents and must find the final contents.
@@ -7,7 +9,12 @@
 ///
 ///     ismkit-write-journal 1
 ///     W <region> <position hex> <bytes hex>
+///     P <region> <position hex> <count> <pattern>
 ///     E <entries>
+///
+/// A `P` line stands for `count` bytes that are exactly `DeviceContents.patternByte(pattern, i)`
+/// (what the harness writes), so the journal of a long run stays small; any other buffer is
+/// written out byte for byte in a `W` line.
 public final class WriteJournal: @unchecked Sendable {
     public struct Entry: Sendable, Hashable {
         public var region: UInt32
@@ -31,6 +38,10 @@ public final class WriteJournal: @unchecked Sendable {
         out.reserveCapacity(64 + byteCount * 2 + entries.count * 24)
         let digits = Array("0123456789abcdef".utf8)
         for e in entries {
+            if let p = e.bytes.first, e.bytes.indices.allSatisfy({ e.bytes[$0] == DeviceContents.patternByte(p, $0) }) {
+                out += "P \(e.region) \(String(e.position, radix: 16)) \(e.bytes.count) \(p)\n"
+                continue
+            }
             out += "W \(e.region) \(String(e.position, radix: 16)) "
             var hex = [UInt8]()
             hex.reserveCapacity(e.bytes.count * 2)

@@ -50,6 +50,9 @@ struct Conform: ParsableCommand {
     @Flag(name: .customLong("no-lifecycle"), help: "Skip the lifecycle checks (benchmarks).")
     var noLifecycle = false
 
+    @Option(name: .customLong("sequence-length"), help: "Operations per sequence (each sequence starts a fresh process).")
+    var sequenceLength: Int = 32
+
     mutating func validate() throws {
         guard (driverSource == nil) != (library == nil) else {
             throw ValidationError("give exactly one of --driver-source PATH or --library PATH")
@@ -59,6 +62,7 @@ struct Conform: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
             throw ValidationError("\(path): no such file")
         }
+        guard sequenceLength > 0 else { throw ValidationError("--sequence-length must be positive") }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
         if library != nil, let o = byteOrder, o != .both, o.values != [ByteOrder.native] {
             throw ValidationError("a library runs in this machine's byte order (\(ByteOrder.native.rawValue)) only")
@@ -71,7 +75,7 @@ struct Conform: ParsableCommand {
         let b: Budget = budget.operations.map { .operations($0) } ?? budget.seconds.map { .seconds($0) } ?? .operations(4000)
         let options = ConformanceOptions(
             budget: b, seed: budget.seed, timeout: .milliseconds(Int64(timeout * 1000)),
-            reproducerDirectory: output, lifecycle: !noLifecycle)
+            reproducerDirectory: output, lifecycle: !noLifecycle, sequenceLength: sequenceLength)
         let name = driverSource ?? library!
         var reports: [ConformanceReport] = []
         for order in orders {

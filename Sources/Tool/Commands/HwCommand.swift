@@ -78,13 +78,19 @@ struct Hw: ParsableCommand {
         if let operationsFile {
             do { fixed = try Reproducer.load(path: operationsFile).operations } catch { throw UsageError(error.description) }
         }
+        if dryRun {
+            // The plan needs only sysfs; a pre-flight problem is reported, not fatal.
+            let sysfs = SysfsPCIDevice(address: address, root: sysfsRoot)
+            guard sysfs.exists else { throw UsageError(VFIOError.noSuchDevice(address, sysfsPath: sysfs.path).description) }
+            var problem: String?
+            do { _ = try VFIOConnection.preflight(address: address, sysfsRoot: sysfsRoot) } catch { problem = error.description }
+            try plan(sysfs: sysfs, profile: self.profile.resolve(vendor: sysfs.vendor, device: sysfs.deviceID), allow: allow, fixed: fixed)
+            if let problem { print("pre-flight: \(problem) (a real run would stop here)") }
+            return
+        }
         let sysfs: SysfsPCIDevice
         do { sysfs = try VFIOConnection.preflight(address: address, sysfsRoot: sysfsRoot) } catch { throw UsageError(error.description) }
         let profile = self.profile.resolve(vendor: sysfs.vendor, device: sysfs.deviceID)
-        if dryRun {
-            try plan(sysfs: sysfs, profile: profile, allow: allow, fixed: fixed)
-            return
-        }
         let connection: VFIOConnection
         do { connection = try VFIOConnection(address: address, sysfsRoot: sysfsRoot, devRoot: devRoot) } catch {
             throw UsageError(error.description)
@@ -103,9 +109,11 @@ struct Hw: ParsableCommand {
         } catch {
             throw UsageError("cannot use \(address): \(error)")
         }
+        let probes = fixed == nil ? (try? hw.probeTable(config: result.config)) ?? [] : []
         hw.shrinkAndSave(&result, output: output, address: address.description)
         if let journal { try writeJournal(writes, to: journal) }
-        let r = makeReport(result, address: address, sysfs: sysfs, path: connection.path, allow: allow, journal: writes)
+        var r = makeReport(result, address: address, sysfs: sysfs, path: connection.path, allow: allow, journal: writes)
+        r.kernelAnswers = probes
         printReport(r)
         if let report { try save(r, to: report) }
         if !result.findings.isEmpty { throw Finding() }
@@ -202,6 +210,12 @@ struct Hw: ParsableCommand {
         print("writes: \(r.writesJournaled) accepted by the kernel (\(r.bytesWritten) bytes), \(r.refusedWrites) refused by ismkit (outside the allow-list, never sent)")
         print("rules exercised: \(r.rulesExercised.count)/\(Rule.allCases.count) (\(r.rulesExercised.joined(separator: " ")))")
         print("checks not made: \(r.checksNotMade.joined(separator: "; "))")
+        if !r.kernelAnswers.isEmpty {
+            print("what the kernel answered at the SPEC's edges (model's prediction | kernel's answer):")
+            for p in r.kernelAnswers {
+                print("  \(p.agrees ? "agrees " : "DIFFERS") \(p.operation): \(p.model) | \(p.kernel)")
+            }
+        }
         if r.differences.isEmpty {
             print("checks that differ from the model: none")
         } else {

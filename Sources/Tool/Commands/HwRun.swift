@@ -78,6 +78,66 @@ struct HardwareRun {
             })
     }
 
+    /// One probe as the model predicts it and as the kernel answered it.
+    struct ProbeAnswer: Codable {
+        var operation: String
+        var model: String
+        var kernel: String
+        var agrees: Bool
+    }
+
+    /// Runs each probe on a fresh model and a fresh device fd and records both answers, so the
+    /// report can say exactly what the kernel does at the SPEC's edges (agreeing or not).
+    func probeTable(config: DeviceConfig) throws(AccessError) -> [ProbeAnswer] {
+        var answers: [ProbeAnswer] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
+        defer { buffer.deallocate() }
+        for op in Self.probes(profile: profile, writes: !allowList.isReadOnly) {
+            var model = GoldenModel(config: config, contents: .learned)
+            let device = try makeDevice()
+            if case .seek = op {  // probe lseek where a read left the position, on both sides
+                _ = Self.perform(.read(count: 8, fault: .none), on: &model, buffer: buffer)
+                var d = device
+                _ = Self.perform(.read(count: 8, fault: .none), on: &d, buffer: buffer)
+            }
+            let ignored = model.ignoredRegionFlags
+            let m = Self.perform(op, on: &model, buffer: buffer)
+            var d = device
+            let k = Self.perform(op, on: &d, buffer: buffer)
+            var agrees = m.text == k.text
+            if var a = m.region, var b = k.region {
+                a.flags.subtract(ignored)
+                b.flags.subtract(ignored)
+                agrees = a == b
+            }
+            answers.append(ProbeAnswer(operation: op.summary, model: m.text, kernel: k.text, agrees: agrees))
+        }
+        return answers
+    }
+
+    /// The outcome of one operation as text (count, position, region info or errno).
+    static func perform<I: ISMAccess>(_ op: Operation, on impl: inout I, buffer: UnsafeMutableRawBufferPointer) -> (text: String, region: RegionInfo?) {
+        do throws(AccessError) {
+            switch op {
+            case let .pread(offset, count, _):
+                return ("\(try impl.pread(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]), offset: offset, fault: .none))", nil)
+            case let .pwrite(offset, count, _, _):
+                return ("\(try impl.pwrite(from: UnsafeRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]), offset: offset, fault: .none))", nil)
+            case let .read(count, _):
+                return ("\(try impl.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]), fault: .none))", nil)
+            case let .seek(offset, whence):
+                return ("position \(try impl.seek(offset: offset, whence: whence))", nil)
+            case let .regionInfo(index, argsz):
+                let r = try impl.regionInfo(index: index, argsz: argsz)
+                return ("offset 0x\(String(r.offset, radix: 16)) size 0x\(String(r.size, radix: 16)) flags \(r.flags.rawValue)", r)
+            default:
+                return ("not run", nil)
+            }
+        } catch {
+            return (error.description, nil)
+        }
+    }
+
     func makeDevice() throws(AccessError) -> VFIODevice {
         do { return try VFIODevice(connection: connection, profile: profile, allowList: allowList, journal: journal) } catch {
             throw .broken(error.description)
@@ -199,4 +259,6 @@ struct HardwareReport: Codable {
     var rulesExercised: [String]
     var checksNotMade: [String]
     var differences: [Difference]
+    /// The probes of `HardwareRun.probes` as the model predicted and the kernel answered them.
+    var kernelAnswers: [HardwareRun.ProbeAnswer] = []
 }

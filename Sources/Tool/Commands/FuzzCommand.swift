@@ -1,0 +1,244 @@
+import ArgumentParser
+import Foundation
+import ISMAccess
+import ISMHarness
+import ISMModel
+import ISMSimulator
+
+/// `ismkit fuzz TARGET`: builds a libFuzzer target (FuzzTargets/TARGET) with the fuzzer and
+/// address sanitizers, runs it time-boxed on its corpus, optionally merges what it found into
+/// the committed corpus, and turns every crash/divergence artifact into a reproducer file.
+/// Also: `--write-seeds` (regenerate the committed seed corpus) and `--rule-coverage` (which
+/// SPEC rules a corpus reaches, as the model cites them).
+struct Fuzz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a libFuzzer target (diff-sim, diff-driver, parse) time-boxed; list corpus rule coverage.",
+        discussion: """
+            Exit 1 when the run left a crash or divergence artifact (each gets a reproducer \
+            <artifact>.json that `ismkit replay` runs), 0 when it found nothing, 2 for bad input. \
+            Arguments after `--` go to libFuzzer unchanged. See docs/fuzzing.md.
+            """
+    )
+
+    @Argument(help: "diff-sim, diff-driver or parse.")
+    var target: String?
+
+    @Option(help: "Time box in seconds (-max_total_time).")
+    var seconds: Int = 60
+
+    @Option(help: "diff-sim: the catalog mutant to run (default: the correct simulator).")
+    var mutant: String?
+
+    @Option(name: .customLong("byte-order"), help: "diff-sim: the simulated host byte order.")
+    var byteOrder: ByteOrderArgument = .native
+
+    @Option(help: "diff-driver: the driver main.c (default ../shared/kernel/merged/main.c).")
+    var driver: String?
+
+    @Option(help: "libFuzzer -jobs.") var jobs: Int?
+    @Option(help: "libFuzzer -workers.") var workers: Int?
+    @Option(help: "libFuzzer -fork.") var fork: Int?
+    @Option(help: "libFuzzer -seed.") var seed: UInt64?
+    @Option(name: .customLong("artifact-prefix"), help: "Where artifacts go (default out/fuzz/TARGET/artifacts/).")
+    var artifactPrefix: String?
+    @Flag(name: .customLong("print-final-stats"), help: "libFuzzer -print_final_stats=1.") var printFinalStats = false
+
+    @Flag(help: "After the run, merge new inputs into Corpus/TARGET (-merge=1).")
+    var merge = false
+
+    @Flag(name: .customLong("no-build"), help: "Use the fuzz build already in .build-fuzz.")
+    var noBuild = false
+
+    @Flag(name: .customLong("write-seeds"), help: "Regenerate the committed seeds under Corpus/ and exit.")
+    var writeSeeds = false
+
+    @Flag(name: .customLong("rule-coverage"), help: "List the SPEC rules (sections 1-7) that Corpus/diff-sim reaches; exit 1 if one is missed.")
+    var ruleCoverage = false
+
+    @Flag(name: .customLong("list-mutants"), help: "Print each catalog mutant with the byte order to fuzz it on, and exit.")
+    var listMutants = false
+
+    @Option(help: "Corpus folder for --rule-coverage (default Corpus/diff-sim).")
+    var corpus: String?
+
+    @Argument(parsing: .postTerminator, help: "libFuzzer flags, passed through.")
+    var libFuzzerFlags: [String] = []
+
+    static let targets = ["diff-sim", "diff-driver", "parse"]
+
+    func run() throws {
+        let root = Fuzz.packageRoot()
+        if writeSeeds { return try FuzzCorpus.writeSeeds(root: root) }
+        if listMutants {
+            for m in Mutant.allCases {
+                print(m.rawValue, (m.byteOrders.contains(.native) ? ByteOrder.native : m.byteOrders[0]).rawValue, m.rule.rawValue)
+            }
+            return
+        }
+        if ruleCoverage { return try FuzzCorpus.ruleCoverage(folder: corpus ?? root + "/Corpus/diff-sim") }
+        guard let target, Fuzz.targets.contains(target) else {
+            throw UsageError("name a fuzz target: \(Fuzz.targets.joined(separator: ", "))")
+        }
+        let m = try Targets.mutant(named: mutant)
+        guard seconds > 0 else { throw UsageError("--seconds must be positive") }
+
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        env["ISMKIT_BYTE_ORDER"] = byteOrder.value.rawValue
+        if let m { env["ISMKIT_MUTANT"] = m.rawValue } else { env.removeValue(forKey: "ISMKIT_MUTANT") }
+        if target == "diff-driver" {
+            let source = driver ?? root + "/../shared/kernel/merged/main.c"
+            guard FileManager.default.fileExists(atPath: source) else { throw UsageError("\(source): no such driver source") }
+            env["ISMKIT_DRIVER_LIB"] = try FuzzBuild.driverLibrary(root: root, source: source)
+            env["ISMKIT_DRIVER_SOURCE"] = source
+        }
+        let binary = noBuild ? FuzzBuild.binary(root: root, target: target) : try FuzzBuild.build(root: root, target: target)
+
+        let work = root + "/out/fuzz/" + target + (m.map { "-" + $0.rawValue } ?? "")
+        let workCorpus = work + "/corpus"
+        let artifacts = artifactPrefix ?? work + "/artifacts/"
+        let committed = root + "/Corpus/" + target
+        for d in [workCorpus, artifacts.hasSuffix("/") ? artifacts : (artifacts as NSString).deletingLastPathComponent] {
+            try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        }
+        let before = Set(FuzzArtifacts.list(artifacts))
+        var args = [workCorpus]
+        if FileManager.default.fileExists(atPath: committed) { args.append(committed) }
+        args += ["-max_total_time=\(seconds)", "-artifact_prefix=\(artifacts)"]
+        if FileManager.default.fileExists(atPath: root + "/Corpus/ism.dict"), target != "parse" { args.append("-dict=\(root)/Corpus/ism.dict") }
+        if let jobs { args.append("-jobs=\(jobs)") }
+        if let workers { args.append("-workers=\(workers)") }
+        if let fork { args.append("-fork=\(fork)") }
+        if let seed { args.append("-seed=\(seed)") }
+        if printFinalStats { args.append("-print_final_stats=1") }
+        args += libFuzzerFlags
+        print("fuzz: \(target)\(m.map { " mutant \($0.rawValue)" } ?? "") \(byteOrder.value.rawValue)-endian, \(seconds) s: \(binary) \(args.joined(separator: " "))")
+        let status = FuzzBuild.run(binary, args, environment: env, directory: work)
+
+        if merge {
+            try? FileManager.default.createDirectory(atPath: committed, withIntermediateDirectories: true)
+            let s = FuzzBuild.run(binary, ["-merge=1", committed, workCorpus], environment: env, directory: work)
+            print("merge into \(committed): exit \(s)")
+        }
+
+        let new = FuzzArtifacts.list(artifacts).filter { !before.contains($0) }
+        let reproTarget = target == "diff-driver"
+            ? Reproducer.Target(kind: "driver-source", parameters: ["path": env["ISMKIT_DRIVER_SOURCE"] ?? "", "byte-order": ByteOrder.native.rawValue])
+            : MutantKillRun.target(mutant: m).withByteOrder(byteOrder.value)
+        var findings = 0
+        for a in new {
+            findings += 1
+            let path = FuzzArtifacts.reproducer(for: a, target: target == "parse" ? nil : reproTarget, device: .ism(hostByteOrder: target == "diff-sim" ? byteOrder.value : .native))
+            print("finding: \(a)" + (path.map { "\n  reproducer: \($0)  (ismkit replay \($0))" } ?? ""))
+        }
+        if findings > 0 { throw Finding(message: "\(findings) finding(s) in \(artifacts)") }
+        if status != 0 { throw UsageError("the fuzzer exited with status \(status) and left no artifact") }
+        print("fuzz: no finding")
+    }
+
+    /// The package root: the current folder when it holds Package.swift, else `ISMKIT_ROOT`.
+    static func packageRoot() -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        if FileManager.default.fileExists(atPath: cwd + "/Package.swift") { return cwd }
+        return ProcessInfo.processInfo.environment["ISMKIT_ROOT"] ?? cwd
+    }
+}
+
+extension Reproducer.Target {
+    func withByteOrder(_ o: ByteOrder) -> Reproducer.Target {
+        var t = self
+        t.parameters["byte-order"] = o.rawValue
+        return t
+    }
+}
+
+/// Building and running the fuzz binaries.
+enum FuzzBuild {
+    static let scratch = ".build-fuzz"
+
+    static func binary(root: String, target: String) -> String { root + "/" + scratch + "/release/" + target }
+
+    /// `swift build` of the target with libFuzzer and ASan. `--sanitize` alone is not enough:
+    /// the Swift driver keeps only the last `-sanitize=` it is given, so SwiftPM's
+    /// `-sanitize=fuzzer -sanitize=address` compiles without coverage; the combined
+    /// `-sanitize=fuzzer,address` (given last) instruments every module.
+    static func build(root: String, target: String) throws(UsageError) -> String {
+        let swift = ProcessInfo.processInfo.environment["SWIFT"] ?? "swift"
+        let args = ["build", "-c", "release", "--scratch-path", scratch, "--product", target,
+                    "--sanitize=fuzzer", "--sanitize=address", "-Xswiftc", "-sanitize=fuzzer,address", "-Xswiftc", "-DISMKIT_LIBFUZZER"]
+        print("fuzz: building \(target) (\(swift) \(args.joined(separator: " ")))")
+        let s = run(swift, args, environment: ProcessInfo.processInfo.environment, directory: root, quiet: true)
+        guard s == 0 else { throw UsageError("the fuzz build of \(target) failed (exit \(s)); run the command above to see why") }
+        return binary(root: root, target: target)
+    }
+
+    /// Compiles the driver-source harness (native/driver-harness) with `source` as a shared
+    /// library instrumented for libFuzzer and ASan, for diff-driver to load in-process.
+    static func driverLibrary(root: String, source: String, coverage: Bool = false) throws(UsageError) -> String {
+        let h = root + "/native/driver-harness"
+        let name = ((source as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        let dir = root + "/out/fuzz/driver-lib/" + name
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let out = dir + "/libismdriver.so"
+        let cc = ProcessInfo.processInfo.environment["ISMKIT_FUZZ_CC"] ?? "clang"
+        let args = ["-std=gnu11", "-O1", "-g", "-w", "-fno-strict-aliasing", "-fPIC", "-shared",
+                    "-fsanitize=fuzzer-no-link,address", "-Dmain=ismkit_driver_harness_main",
+                    "-I", root + "/include", "-I", h, "-I", h + "/include", "-I", h + "/include/ism",
+                    source, h + "/kernel_stubs.c", h + "/driver_access.c", h + "/wire.c", "-o", out]
+        let s = run(cc, args, environment: ProcessInfo.processInfo.environment, directory: root, quiet: true)
+        guard s == 0 else { throw UsageError("\(source): the driver library does not build (\(cc) exit \(s))") }
+        return out
+    }
+
+    /// Runs a program and waits; its exit status (128+signal when killed).
+    @discardableResult
+    static func run(_ program: String, _ args: [String], environment: [String: String], directory: String, quiet: Bool = false) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program.contains("/") ? program : "/usr/bin/env")
+        p.arguments = program.contains("/") ? args : [program] + args
+        p.environment = environment
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let log = quiet ? FileManager.default.temporaryDirectory.appendingPathComponent("ismkit-fuzz-\(getpid()).log") : nil
+        if let log {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            if let h = try? FileHandle(forWritingTo: log) { p.standardOutput = h; p.standardError = h }
+        }
+        do { try p.run() } catch { return 127 }
+        p.waitUntilExit()
+        if let log, p.terminationStatus != 0, let text = try? String(contentsOf: log, encoding: .utf8) {
+            let lines = text.split(separator: "\n").filter { $0.contains("error") }.prefix(5)
+            for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }
+        }
+        if let log { try? FileManager.default.removeItem(at: log) }
+        return p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+    }
+}
+
+/// libFuzzer's finding files and their conversion to reproducers.
+enum FuzzArtifacts {
+    static let prefixes = ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"]
+
+    /// Finding files under an artifact prefix (a folder ending in `/`, or a file-name prefix).
+    static func list(_ prefix: String) -> [String] {
+        let dir = prefix.hasSuffix("/") ? String(prefix.dropLast()) : (prefix as NSString).deletingLastPathComponent
+        let namePrefix = prefix.hasSuffix("/") ? "" : (prefix as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? []
+        return names.filter { n in
+            n.hasPrefix(namePrefix) && !n.hasSuffix(".json") && prefixes.contains { n.dropFirst(namePrefix.count).hasPrefix($0) }
+        }.sorted().map { (dir.isEmpty ? "." : dir) + "/" + $0 }
+    }
+
+    /// The reproducer beside `artifact`: the one the target wrote (`<artifact>.json`), else one
+    /// converted now from the raw input (nil for the parse target, whose inputs are no operations).
+    static func reproducer(for artifact: String, target: Reproducer.Target?, device: DeviceConfig) -> String? {
+        let json = artifact + ".json"
+        if FileManager.default.fileExists(atPath: json) { return json }
+        guard let target, let data = FileManager.default.contents(atPath: artifact) else { return nil }
+        var r = Reproducer.fromFuzzInput([UInt8](data), target: target, device: device)
+        if target.kind == "simulator", let diff = try? Targets.differential(for: target, device: device) {
+            r.divergence = (try? diff.check(r.operations)) ?? nil
+        }
+        do throws(ReproducerError) { try r.save(path: json) } catch { return nil }
+        return json
+    }
+}
