@@ -49,6 +49,8 @@ public struct Campaign<Impl: ISMAccess> {
     public var budget: Budget
     public var sequenceLength: Int
     public var shrink: Bool
+    /// Upper bound on re-runs while shrinking (each re-run of a hanging implementation costs a time-out).
+    public var shrinkChecks: Int = 20_000
     /// Called about every five seconds while the campaign runs.
     public var progress: ((CampaignProgress) -> Void)?
 
@@ -102,7 +104,7 @@ public struct Campaign<Impl: ISMAccess> {
                                                 operationsToFirstDivergence: total, original: ops, shrunk: ops,
                                                 divergence: d, rulesExercised: rules)
                     if shrink {
-                        let s = Shrinker(differential: differential).shrink(ops, divergence: d)
+                        let s = Shrinker(differential: differential, maxChecks: shrinkChecks).shrink(ops, divergence: d)
                         result.shrunk = s.operations
                         result.divergence = s.divergence
                     }

@@ -102,7 +102,9 @@ public struct Session<Impl: ISMAccess> {
 
     // MARK: performing one operation
 
-    static func perform<I: ISMAccess>(
+    /// Runs one operation on any implementation with the given buffers; never throws: an error
+    /// is an `Outcome` too.
+    public static func perform<I: ISMAccess>(
         _ op: Operation, on impl: inout I, buffer: UnsafeMutableRawBufferPointer, writeSource: UnsafeMutableRawBufferPointer, count: Int
     ) -> Outcome {
         do throws(AccessError) {

@@ -87,7 +87,7 @@ struct Fuzz: ParsableCommand {
         env["ISMKIT_BYTE_ORDER"] = byteOrder.value.rawValue
         if let m { env["ISMKIT_MUTANT"] = m.rawValue } else { env.removeValue(forKey: "ISMKIT_MUTANT") }
         if target == "diff-driver" {
-            let source = driver ?? root + "/../shared/kernel/merged/main.c"
+            let source = URL(fileURLWithPath: driver ?? root + "/../shared/kernel/merged/main.c").standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: source) else { throw UsageError("\(source): no such driver source") }
             env["ISMKIT_DRIVER_LIB"] = try FuzzBuild.driverLibrary(root: root, source: source)
             env["ISMKIT_DRIVER_SOURCE"] = source

@@ -49,8 +49,9 @@ enum FuzzCorpus {
     static let clientRules: Set<Rule> = [.off2]
 
     /// Replays every file of `folder` (diff-sim inputs) on the correct simulator beside the
-    /// model and lists, per rule of SPEC sections 1-8, how many operations the model decided
-    /// through it and the first file that reached it. Throws a finding when a rule of sections
+    /// model and lists, per rule of SPEC sections 1-8, how many operations' decisions cited it
+    /// (went through it), how many it decided (the rule that fixed the outcome), and the first
+    /// file that reached it. Throws a finding when a rule of sections
     /// 1-7 is not reached, or when the correct simulator diverges.
     static func ruleCoverage(folder: String) throws {
         let fm = FileManager.default
@@ -60,6 +61,7 @@ enum FuzzCorpus {
         guard !names.isEmpty else { throw UsageError("\(folder): empty corpus") }
         let config = DeviceConfig.ism(hostByteOrder: .native)
         var hits: [Rule: Int] = [:]
+        var decided: [Rule: Int] = [:]
         var firstFile: [Rule: String] = [:]
         var operations = 0
         var divergences: [String] = []
@@ -70,6 +72,7 @@ enum FuzzCorpus {
             for (i, op) in ops.enumerated() {
                 operations += 1
                 if let d = s.step(op, index: i) { divergences.append("\(name): \(d)"); break }
+                decided[s.model.lastDecision.rule, default: 0] += 1
                 for r in s.model.lastDecision.cited {
                     hits[r, default: 0] += 1
                     if firstFile[r] == nil { firstFile[r] = name }
@@ -77,7 +80,7 @@ enum FuzzCorpus {
             }
         }
         print("rule coverage of \(folder): \(names.count) input(s), \(operations) operation(s), rules as the model cites them")
-        print("rule       ops   first input                       summary")
+        print("rule       cited decided first input                       summary")
         var missed: [Rule] = []
         for r in Rule.allCases where r.section <= 8 {
             let n = hits[r] ?? 0
@@ -85,7 +88,7 @@ enum FuzzCorpus {
             if n == 0 && r.section <= 7 && !clientRule { missed.append(r) }
             let pad = { (s: String, w: Int) in s + String(repeating: " ", count: max(1, w - s.count)) }
             let first = n > 0 ? firstFile[r]! : clientRule ? "n/a: a rule for clients" : r.section <= 7 ? "MISSED" : "-"
-            print(pad(r.rawValue, 11) + pad(String(n), 6) + pad(first, 34) + r.summary)
+            print(pad(r.rawValue, 11) + pad(String(n), 6) + pad(String(decided[r] ?? 0), 8) + pad(first, 34) + r.summary)
         }
         for d in divergences { print("divergence on the correct simulator: \(d)") }
         if !missed.isEmpty || !divergences.isEmpty {

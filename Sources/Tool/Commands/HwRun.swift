@@ -117,25 +117,9 @@ struct HardwareRun {
 
     /// The outcome of one operation as text (count, position, region info or errno).
     static func perform<I: ISMAccess>(_ op: Operation, on impl: inout I, buffer: UnsafeMutableRawBufferPointer) -> (text: String, region: RegionInfo?) {
-        do throws(AccessError) {
-            switch op {
-            case let .pread(offset, count, _):
-                return ("\(try impl.pread(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]), offset: offset, fault: .none))", nil)
-            case let .pwrite(offset, count, _, _):
-                return ("\(try impl.pwrite(from: UnsafeRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]), offset: offset, fault: .none))", nil)
-            case let .read(count, _):
-                return ("\(try impl.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]), fault: .none))", nil)
-            case let .seek(offset, whence):
-                return ("position \(try impl.seek(offset: offset, whence: whence))", nil)
-            case let .regionInfo(index, argsz):
-                let r = try impl.regionInfo(index: index, argsz: argsz)
-                return ("offset 0x\(String(r.offset, radix: 16)) size 0x\(String(r.size, radix: 16)) flags \(r.flags.rawValue)", r)
-            default:
-                return ("not run", nil)
-            }
-        } catch {
-            return (error.description, nil)
-        }
+        let outcome = Session<I>.perform(op, on: &impl, buffer: buffer, writeSource: buffer, count: min(op.count ?? 0, buffer.count))
+        if case .region(let r) = outcome { return (outcome.description, r) }
+        return (outcome.description, nil)
     }
 
     func makeDevice() throws(AccessError) -> VFIODevice {

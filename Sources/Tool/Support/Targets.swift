@@ -12,6 +12,10 @@ enum Targets {
             return Differential(config: device) { AnyISMAccess(SimulatedDevice(config: device, mutant: mutant)) }
         case "driver-source", "library":
             return try DriverSourceTargets.differential(for: target, device: device)
+        case "vfio":
+            // A real device needs the pre-flight checks and a write allow-list: hw owns both.
+            let dev = target.parameters["device"] ?? "DEVICE"
+            throw UsageError("a hardware reproducer replays on the device: ismkit hw --device \(dev) --operations-file FILE [--allow-write REGION:START-END]")
         default:
             throw UsageError("reproducer target kind \"\(target.kind)\" is not known to this ismkit")
         }
