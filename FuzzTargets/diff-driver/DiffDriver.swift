@@ -66,7 +66,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     let ops = FuzzEncoding.decode(input)
     guard let divergence = DiffDriver.check(ops) else { return 0 }
-    let (shrunk, d) = DiffDriver.shrink(ops, divergence)
+    let (shrunk0, d0) = DiffDriver.shrink(ops, divergence)
+    let (plain, pd) = FuzzTarget.withoutNeedlessFault(shrunk0, d0, check: DiffDriver.check)
+    let (shrunk, d) = pd == d0 ? (shrunk0, d0) : DiffDriver.shrink(plain, pd)
     let reproducer = Reproducer(target: DiffDriver.target, device: DiffDriver.config, seed: nil, operations: shrunk, divergence: d)
     FuzzTarget.finding(divergence, reproducer: reproducer, input: input)
     return 0

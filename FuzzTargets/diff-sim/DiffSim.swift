@@ -43,7 +43,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     let ops = FuzzEncoding.decode(input)
     guard let divergence = DiffSim.check(ops) else { return 0 }
-    let shrunk = Shrinker(differential: DiffSim.differential, maxChecks: 2_000).shrink(ops, divergence: divergence)
+    let shrinker = Shrinker(differential: DiffSim.differential, maxChecks: 2_000)
+    var shrunk = shrinker.shrink(ops, divergence: divergence)
+    let (plain, pd) = FuzzTarget.withoutNeedlessFault(shrunk.operations, shrunk.divergence, check: DiffSim.check)
+    if pd != shrunk.divergence { shrunk = shrinker.shrink(plain, divergence: pd) }
     let reproducer = Reproducer(target: DiffSim.target, device: DiffSim.config, seed: nil,
                                 operations: shrunk.operations, divergence: shrunk.divergence)
     FuzzTarget.finding(divergence, reproducer: reproducer, input: input)

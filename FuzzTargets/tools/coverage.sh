@@ -18,7 +18,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 H=native/driver-harness
 "$CC" -std=gnu11 -O0 -g -w -fno-strict-aliasing -fPIC -shared -fprofile-instr-generate -fcoverage-mapping \
   -Dmain=ismkit_driver_harness_main -I include -I $H -I $H/include -I $H/include/ism \
-  "$DRIVER" $H/kernel_stubs.c $H/driver_access.c $H/wire.c -o "$OUT/libismdriver-cov.so"
+  "$DRIVER" $H/kernel_stubs.c $H/driver_access.c FuzzTargets/driver-lib/fuzz_hooks.c -o "$OUT/libismdriver-cov.so"
 $SWIFT build --product diff-driver >/dev/null
 BIN=$($SWIFT build --show-bin-path)/diff-driver
 LLVM_PROFILE_FILE="$OUT/replay-%p.profraw" ISMKIT_DRIVER_LIB="$OUT/libismdriver-cov.so" ISMKIT_DRIVER_SOURCE="$DRIVER" \

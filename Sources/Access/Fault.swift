@@ -4,7 +4,7 @@ public enum Fault: Hashable, Sendable, Codable, CustomStringConvertible {
     /// No fault.
     case none
     /// The `nth` (0-based) device instruction the operation issues fails with `errno`
-    /// (a PCI load for reads, the store block or a split store for writes).
+    /// (a PCI load for reads, the store block or a split store for writes); errno > 0.
     case device(nth: UInt16, errno: Int32)
     /// The user buffer is inaccessible from byte `from` on: any copy to or from it that
     /// touches a byte at index >= `from` faults (EFAULT).

@@ -90,7 +90,7 @@ extension Fault {
         if s.hasPrefix("device["), let close = s.firstIndex(of: "]") {
             let nth = s[s.index(s.startIndex, offsetBy: 7)..<close]
             let rest = s[s.index(after: close)...]
-            guard let n = UInt16(nth), rest.hasPrefix("="), let e = Errno.value(named: String(rest.dropFirst())) else { return nil }
+            guard let n = UInt16(nth), rest.hasPrefix("="), let e = Errno.value(named: String(rest.dropFirst())), e > 0 else { return nil }
             self = .device(nth: n, errno: e)
             return
         }

@@ -143,8 +143,9 @@ static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, in
 	u32 handle = slot < 0 ? 0xffffffffu : slot == 0 ? generation : (0x80000000u | generation);
 	trace_add(kind, *bar, offset, *len, handle);
 	u32 n = ismk.instructions++;
+	/* An injected fault always fails the instruction, even when asked for errno 0 (then EIO). */
 	if (ismk.fault.kind == ISMKIT_FAULT_DEVICE && ismk.fault.nth == n)
-		return -ismk.fault.err;
+		return ismk.fault.err > 0 ? -ismk.fault.err : -EIO;
 	if (slot < 0 || !ismk.slot[slot].bound)
 		return -ENODEV; /* no such function */
 	if (*bar > 5)
@@ -223,6 +224,10 @@ int __zpci_store(u64 data, u64 req, u64 offset)
 
 static struct ismk_record *rec_add(const void *p, int kind, size_t size, const char *name)
 {
+	/* `name` may point into the registry itself (a cache's record): copy it before a realloc moves it. */
+	char name_copy[sizeof(((struct ismk_record *)0)->name)] = "";
+	if (name)
+		snprintf(name_copy, sizeof(name_copy), "%s", name);
 	if (ismk.nrec == ismk.caprec) {
 		size_t ncap = ismk.caprec ? ismk.caprec * 2 : 64;
 		struct ismk_record *nr = realloc(ismk.rec, ncap * sizeof(*nr));
@@ -239,7 +244,7 @@ static struct ismk_record *rec_add(const void *p, int kind, size_t size, const c
 	r->owner = ismk.current;
 	r->epoch = ismk.current >= 0 ? ismk.slot[ismk.current].epoch : 0;
 	if (name)
-		snprintf(r->name, sizeof(r->name), "%s", name);
+		snprintf(r->name, sizeof(r->name), "%s", name_copy);
 	return r;
 }
 

@@ -94,14 +94,18 @@ struct Fuzz: ParsableCommand {
         }
         let binary = noBuild ? FuzzBuild.binary(root: root, target: target) : try FuzzBuild.build(root: root, target: target)
 
-        let work = root + "/out/fuzz/" + target + (m.map { "-" + $0.rawValue } ?? "")
+        // One work folder per target and variant: out/fuzz/diff-sim-no-clamp, out/fuzz/diff-driver-v4, ...
+        let variant = target == "diff-driver"
+            ? "-" + (((env["ISMKIT_DRIVER_SOURCE"] ?? "") as NSString).deletingLastPathComponent as NSString).lastPathComponent
+            : (m.map { "-" + $0.rawValue } ?? "") + (target == "diff-sim" && byteOrder.value != .native ? "-" + byteOrder.value.rawValue : "")
+        let work = root + "/out/fuzz/" + target + variant
         let workCorpus = work + "/corpus"
         let artifacts = artifactPrefix ?? work + "/artifacts/"
         let committed = root + "/Corpus/" + target
         for d in [workCorpus, artifacts.hasSuffix("/") ? artifacts : (artifacts as NSString).deletingLastPathComponent] {
             try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         }
-        let before = Set(FuzzArtifacts.list(artifacts))
+        let started = Date().addingTimeInterval(-1)
         var args = [workCorpus]
         if FileManager.default.fileExists(atPath: committed) { args.append(committed) }
         args += ["-max_total_time=\(seconds)", "-artifact_prefix=\(artifacts)"]
@@ -121,7 +125,11 @@ struct Fuzz: ParsableCommand {
             print("merge into \(committed): exit \(s)")
         }
 
-        let new = FuzzArtifacts.list(artifacts).filter { !before.contains($0) }
+        // Artifacts written during this run (libFuzzer rewrites a file it finds again).
+        let new = FuzzArtifacts.list(artifacts).filter { a in
+            let modified = (try? FileManager.default.attributesOfItem(atPath: a)[.modificationDate]) as? Date
+            return (modified ?? .distantPast) >= started
+        }
         let reproTarget = target == "diff-driver"
             ? Reproducer.Target(kind: "driver-source", parameters: ["path": env["ISMKIT_DRIVER_SOURCE"] ?? "", "byte-order": ByteOrder.native.rawValue])
             : MutantKillRun.target(mutant: m).withByteOrder(byteOrder.value)
@@ -154,18 +162,24 @@ extension Reproducer.Target {
 
 /// Building and running the fuzz binaries.
 enum FuzzBuild {
-    static let scratch = ".build-fuzz"
+    /// diff-driver has its own scratch path: its Swift side (model, session) is built without
+    /// compare tracing, so the two builds do not invalidate each other.
+    static func scratch(_ target: String) -> String { target == "diff-driver" ? ".build-fuzz-driver" : ".build-fuzz" }
 
-    static func binary(root: String, target: String) -> String { root + "/" + scratch + "/release/" + target }
+    static func binary(root: String, target: String) -> String { root + "/" + scratch(target) + "/release/" + target }
 
     /// `swift build` of the target with libFuzzer and ASan. `--sanitize` alone is not enough:
     /// the Swift driver keeps only the last `-sanitize=` it is given, so SwiftPM's
     /// `-sanitize=fuzzer -sanitize=address` compiles without coverage; the combined
     /// `-sanitize=fuzzer,address` (given last) instruments every module.
+    /// For diff-driver the code under test is the C driver (instrumented in full by clang); its
+    /// Swift side is the model and the comparison, where libFuzzer's compare tracing cost more than
+    /// half the run time and guided nothing, so it gets edge counters only.
     static func build(root: String, target: String) throws(UsageError) -> String {
         let swift = ProcessInfo.processInfo.environment["SWIFT"] ?? "swift"
-        let args = ["build", "-c", "release", "--scratch-path", scratch, "--product", target,
+        var args = ["build", "-c", "release", "--scratch-path", scratch(target), "--product", target,
                     "--sanitize=fuzzer", "--sanitize=address", "-Xswiftc", "-sanitize=fuzzer,address", "-Xswiftc", "-DISMKIT_LIBFUZZER"]
+        if target == "diff-driver" { args += ["-Xswiftc", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"] }
         print("fuzz: building \(target) (\(swift) \(args.joined(separator: " ")))")
         let s = run(swift, args, environment: ProcessInfo.processInfo.environment, directory: root, quiet: true)
         guard s == 0 else { throw UsageError("the fuzz build of \(target) failed (exit \(s)); run the command above to see why") }
@@ -173,8 +187,10 @@ enum FuzzBuild {
     }
 
     /// Compiles the driver-source harness (native/driver-harness) with `source` as a shared
-    /// library instrumented for libFuzzer and ASan, for diff-driver to load in-process.
-    static func driverLibrary(root: String, source: String, coverage: Bool = false) throws(UsageError) -> String {
+    /// library instrumented for libFuzzer and ASan, for diff-driver to load in-process; wire.c is
+    /// replaced by FuzzTargets/driver-lib/fuzz_hooks.c (a BROKEN report aborts, so libFuzzer keeps
+    /// the input). Rebuilt on every run (under a second).
+    static func driverLibrary(root: String, source: String) throws(UsageError) -> String {
         let h = root + "/native/driver-harness"
         let name = ((source as NSString).deletingLastPathComponent as NSString).lastPathComponent
         let dir = root + "/out/fuzz/driver-lib/" + name
@@ -184,7 +200,7 @@ enum FuzzBuild {
         let args = ["-std=gnu11", "-O1", "-g", "-w", "-fno-strict-aliasing", "-fPIC", "-shared",
                     "-fsanitize=fuzzer-no-link,address", "-Dmain=ismkit_driver_harness_main",
                     "-I", root + "/include", "-I", h, "-I", h + "/include", "-I", h + "/include/ism",
-                    source, h + "/kernel_stubs.c", h + "/driver_access.c", h + "/wire.c", "-o", out]
+                    source, h + "/kernel_stubs.c", h + "/driver_access.c", root + "/FuzzTargets/driver-lib/fuzz_hooks.c", "-o", out]
         let s = run(cc, args, environment: ProcessInfo.processInfo.environment, directory: root, quiet: true)
         guard s == 0 else { throw UsageError("\(source): the driver library does not build (\(cc) exit \(s))") }
         return out
