@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci conform conform-ci conform-bench vm-test
+.PHONY: help build release test run mutants bench ci check cli-check conform conform-ci conform-bench vm-test
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -19,7 +19,8 @@ help:
 	@echo "make corpus-coverage  SPEC rules the committed corpus reaches (as the model cites them)"
 	@echo "make coverage   line coverage of the driver access path by the committed corpus (llvm-cov)"
 	@echo "make fuzz-bench exec/s diff-driver vs plain C, and time to first finding per mutant"
-	@echo "make ci         what CI runs (.ci/run calls this)"
+	@echo "make cli-check  exit codes and one-line errors of the ismkit command line"
+	@echo "make check      the whole test suite: test, cli-check, conform-ci, fuzz-ci, vm-test (.ci/run runs this)"
 
 build:
 	$(SWIFT) build
@@ -51,7 +52,13 @@ conform-bench: release
 vm-test:
 	bash vm/vm-test.sh
 
-ci: test conform-ci
+cli-check: build
+	scripts/cli-checks.sh $$($(SWIFT) build --show-bin-path)/ismkit
+
+# The README's test command, and what .ci/run runs after installing what it needs.
+check: test cli-check conform-ci fuzz-ci vm-test
+
+ci: check
 
 # Fuzzing with libFuzzer (docs/fuzzing.md). make fuzz TARGET=diff-sim|diff-driver|parse SECONDS=60
 #   [MUTANT=name] [BYTE_ORDER=little|big] [DRIVER=path/main.c] [MERGE=1] [FLAGS="-jobs=2 -seed=1 ..."]

@@ -3,6 +3,8 @@ import ISMAccess
 /// Shrinks a diverging sequence to a small one that shows the same finding (same aspect
 /// and rule): drops everything after the divergence, removes chunks and then single
 /// operations, and simplifies what is left (no fault, smaller counts, simpler positions).
+/// Last, it drops injected faults the divergence does not need, even when that changes the
+/// rule the model cites (a needless fault would otherwise name the fault's rule, not the bug's).
 public struct Shrinker<Impl: ISMAccess> {
     public let differential: Differential<Impl>
     /// Upper bound on re-runs, so a slow implementation cannot make shrinking endless.
@@ -17,42 +19,72 @@ public struct Shrinker<Impl: ISMAccess> {
         var checks = 0
         var best = Array(ops.prefix(divergence.index + 1))
         var bestDivergence = divergence
+        var target = divergence
 
-        func attempt(_ candidate: [Operation]) -> Bool {
+        func attempt(_ candidate: [Operation], anyFinding: Bool = false) -> Bool {
             guard checks < maxChecks, !candidate.isEmpty else { return false }
             checks += 1
-            guard let d = try? differential.check(candidate), d.sameFinding(as: divergence) else { return false }
+            guard let d = try? differential.check(candidate), anyFinding || d.sameFinding(as: target) else { return false }
             best = Array(candidate.prefix(d.index + 1))
             bestDivergence = d
             return true
         }
 
-        var progress = true
-        while progress && checks < maxChecks {
-            progress = false
-            // Remove chunks, halving the chunk size down to single operations.
-            var chunk = max(1, best.count / 2)
-            while chunk >= 1 {
-                var start = 0
-                while start < best.count {
-                    var candidate = best
-                    candidate.removeSubrange(start..<min(best.count, start + chunk))
-                    if attempt(candidate) { progress = true } else { start += chunk }
+        /// Removes and simplifies operations while the same finding shows.
+        func reduce() {
+            var progress = true
+            while progress && checks < maxChecks {
+                progress = false
+                // Remove chunks, halving the chunk size down to single operations.
+                var chunk = max(1, best.count / 2)
+                while chunk >= 1 {
+                    var start = 0
+                    while start < best.count {
+                        var candidate = best
+                        candidate.removeSubrange(start..<min(best.count, start + chunk))
+                        if attempt(candidate) { progress = true } else { start += chunk }
+                    }
+                    chunk /= 2
                 }
-                chunk /= 2
-            }
-            // Simplify each remaining operation.
-            var i = 0
-            while i < best.count {
-                for simpler in Shrinker.simplifications(of: best[i]) {
-                    var candidate = best
-                    candidate[i] = simpler
-                    if attempt(candidate) { progress = true; break }
+                // Simplify each remaining operation.
+                var i = 0
+                while i < best.count {
+                    for simpler in Shrinker.simplifications(of: best[i]) {
+                        var candidate = best
+                        candidate[i] = simpler
+                        if attempt(candidate) { progress = true; break }
+                    }
+                    i += 1
                 }
-                i += 1
             }
         }
+
+        reduce()
+        // Faults the divergence does not need: drop them, then shrink again for the new finding.
+        var droppedFault = false
+        for i in best.indices.reversed() where i < best.count {
+            if let plain = Shrinker.withoutFault(best[i]) {
+                var candidate = best
+                candidate[i] = plain
+                if attempt(candidate, anyFinding: true) { droppedFault = true }
+            }
+        }
+        if droppedFault {
+            target = bestDivergence
+            reduce()
+        }
         return (best, bestDivergence)
+    }
+
+    /// The operation without its injected fault, or nil when it has none.
+    static func withoutFault(_ op: Operation) -> Operation? {
+        switch op {
+        case let .pread(o, c, f) where f != .none: .pread(offset: o, count: c, fault: .none)
+        case let .pwrite(o, c, p, f) where f != .none: .pwrite(offset: o, count: c, pattern: p, fault: .none)
+        case let .read(c, f) where f != .none: .read(count: c, fault: .none)
+        case let .write(c, p, f) where f != .none: .write(count: c, pattern: p, fault: .none)
+        default: nil
+        }
     }
 
     /// Simpler variants of one operation, most simplifying first.
