@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "diff-driver", dependencies: ["ISMAccess", "ISMModel", "ISMHarness", "CDriverLoader"], path: "FuzzTargets/diff-driver"
         ),
-        .executableTarget(name: "parse", dependencies: ["ISMAccess", "ISMHarness"], path: "FuzzTargets/parse"),
+        .executableTarget(name: "parse", dependencies: ["ISMAccess", "ISMHarness", "ISMDriverSource"], path: "FuzzTargets/parse"),
         .testTarget(
             name: "ModelTests",
             dependencies: [

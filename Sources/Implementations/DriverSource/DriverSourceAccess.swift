@@ -62,44 +62,19 @@ public struct DriverSourceAccess: ISMAccess {
 
     // MARK: the protocol
 
-    struct Reply {
-        var value: Int64
-        var data: Substring
-    }
-
-    /// Sends a request; returns the value and data of an OK reply, throws the errno of an ERR
-    /// reply or `broken` for anything else. The reply's trace is kept for `takeTrace`.
-    private func call(_ request: String) throws(AccessError) -> Reply {
+    /// Sends a request; returns the OK reply, throws the errno of an ERR reply or `broken` for
+    /// anything else. The reply's trace is kept for `takeTrace`.
+    private func call(_ request: String) throws(AccessError) -> WireReply {
         let line = try connection.process.exchange(request)
-        if line.hasPrefix("BROKEN ") { throw connection.process.fail(String(line.dropFirst(7))) }
-        let f = line.split(separator: " ", omittingEmptySubsequences: false)
-        guard f.count == 4, f[0] == "OK" || f[0] == "ERR", let value = Int64(f[1]) else {
-            throw connection.process.fail("protocol: unexpected reply \"\(line.prefix(80))\"")
-        }
-        try parseTrace(f[3])
-        if f[0] == "ERR" {
-            guard value > 0, value < 4096 else { throw connection.process.fail("protocol: errno \(value)") }
-            throw .errno(Errno(rawValue: CInt(value)))
-        }
-        return Reply(value: value, data: f[2])
-    }
-
-    private func parseTrace(_ s: Substring) throws(AccessError) {
-        guard s != "-" else { return }
-        for item in s.split(separator: ",") {
-            let kind = item.first
-            let parts = item.dropFirst().split(separator: ".")
-            guard parts.count == 4, let bar = UInt8(parts[0]), let pos = UInt64(parts[1]),
-                  let size = UInt32(parts[2]), let gen = UInt32(parts[3]) else {
-                throw connection.process.fail("protocol: bad trace event \"\(item.prefix(40))\"")
-            }
-            switch kind {
-            case "L": connection.trace.append(.load(bar: bar, position: pos, width: UInt8(truncatingIfNeeded: size), handle: gen))
-            case "B": connection.trace.append(.storeBlock(bar: bar, position: pos, length: size, handle: gen))
-            case "S": connection.trace.append(.store(bar: bar, position: pos, width: UInt8(truncatingIfNeeded: size), handle: gen))
-            default: throw connection.process.fail("protocol: bad trace event \"\(item.prefix(40))\"")
+        let reply: WireReply
+        do { reply = try WireReply.parse(line) } catch {
+            switch error {
+            case .broken(let why), .malformed(let why): throw connection.process.fail(why)
             }
         }
+        connection.trace.append(contentsOf: reply.trace)
+        if reply.status == .err { throw .errno(Errno(rawValue: CInt(reply.value))) }
+        return reply
     }
 
     // MARK: ISMAccess
@@ -154,20 +129,18 @@ public struct DriverSourceAccess: ISMAccess {
     /// A read: the reply carries the whole buffer (bytes of earlier loads stay on a failure).
     private func readCall(_ request: String, into buffer: UnsafeMutableRawBufferPointer) throws(AccessError) -> Int {
         let line = try connection.process.exchange(request)
-        if line.hasPrefix("BROKEN ") { throw connection.process.fail(String(line.dropFirst(7))) }
-        let f = line.split(separator: " ", omittingEmptySubsequences: false)
-        guard f.count == 4, f[0] == "OK" || f[0] == "ERR", let value = Int64(f[1]) else {
-            throw connection.process.fail("protocol: unexpected reply \"\(line.prefix(80))\"")
+        let reply: WireReply
+        do { reply = try WireReply.parse(line) } catch {
+            switch error {
+            case .broken(let why), .malformed(let why): throw connection.process.fail(why)
+            }
         }
-        guard Self.unhex(f[2], into: buffer) else {
-            throw connection.process.fail("protocol: \(f[2].count / 2) data bytes for a \(buffer.count)-byte buffer")
+        guard Self.unhex(reply.data, into: buffer) else {
+            throw connection.process.fail("protocol: \(reply.data.count / 2) data bytes for a \(buffer.count)-byte buffer")
         }
-        try parseTrace(f[3])
-        if f[0] == "ERR" {
-            guard value > 0, value < 4096 else { throw connection.process.fail("protocol: errno \(value)") }
-            throw .errno(Errno(rawValue: CInt(value)))
-        }
-        return Int(value)
+        connection.trace.append(contentsOf: reply.trace)
+        if reply.status == .err { throw .errno(Errno(rawValue: CInt(reply.value))) }
+        return Int(reply.value)
     }
 
     // MARK: encoding
