@@ -137,6 +137,28 @@ static inline uint8_t ismkit_initial_byte(uint64_t seed, int bar, uint64_t posit
 	return b == 0 ? 0xA5 : b;
 }
 
+/*
+ * The functions above as one table, as a host (the library host, an in-process fuzz target)
+ * holds them after loading an implementation; see ismkit_access_load.h.
+ */
+struct ismkit_api {
+	int (*abi_version)(void);
+	uint32_t (*capabilities)(void);
+	struct ismkit_access *(*open)(const struct ismkit_config *, int *);
+	void (*close)(struct ismkit_access *);
+	int64_t (*pread)(struct ismkit_access *, void *, uint64_t, uint64_t, const struct ismkit_fault *);
+	int64_t (*pwrite)(struct ismkit_access *, const void *, uint64_t, uint64_t, const struct ismkit_fault *);
+	int64_t (*read)(struct ismkit_access *, void *, uint64_t, const struct ismkit_fault *);
+	int64_t (*write)(struct ismkit_access *, const void *, uint64_t, const struct ismkit_fault *);
+	int64_t (*seek)(struct ismkit_access *, int64_t, int);
+	int (*region_info)(struct ismkit_access *, uint32_t, uint32_t, struct ismkit_region_info *);
+	int (*recover_handle)(struct ismkit_access *);
+	int (*attach_peer)(struct ismkit_access *, int);
+	int (*detach_peer)(struct ismkit_access *);
+	int (*resources)(struct ismkit_access *, struct ismkit_resources *);
+	size_t (*take_trace)(struct ismkit_access *, struct ismkit_event *, size_t);
+};
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,11 +9,11 @@ import ISMModel
 /// (little-endian, `DeviceConfig.ism`); a divergence writes a reproducer and traps.
 /// `ISMKIT_DRIVER_SOURCE` (optional) is recorded in reproducers as the driver's path.
 enum DiffDriver {
-    static let api: ismkit_fuzz_api = {
+    static let api: ismkit_api = {
         guard let path = FuzzTarget.environment("ISMKIT_DRIVER_LIB") else {
             FuzzTarget.usageError("ISMKIT_DRIVER_LIB is not set: build the driver library with `make driver-lib DRIVER=path/to/main.c` and name it")
         }
-        var api = ismkit_fuzz_api()
+        var api = ismkit_api()
         var err = [CChar](repeating: 0, count: 512)
         guard ismkit_fuzz_load(path, &api, &err, err.count) == 0 else {
             FuzzTarget.usageError("ISMKIT_DRIVER_LIB=\(path): " + String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))

@@ -6,12 +6,12 @@ import SystemPackage
 /// harness built as a shared library), seen through `ISMAccess`. One device per value: `open`
 /// on init, `close` when `finish()` is called.
 struct InProcessDriver: ISMAccess {
-    let api: ismkit_fuzz_api
+    let api: ismkit_api
     let handle: OpaquePointer
     let capabilities: Capabilities
     private var events: [ismkit_event] = Array(repeating: ismkit_event(), count: 256)
 
-    init(api: ismkit_fuzz_api, config: DeviceConfig) throws(AccessError) {
+    init(api: ismkit_api, config: DeviceConfig) throws(AccessError) {
         self.api = api
         let bits = api.capabilities!()
         capabilities = Capabilities(

@@ -170,6 +170,17 @@ static char *read_line(char **buf, size_t *cap)
 
 #define MAX_TOKENS 16
 
+/* Grows the transfer buffer to at least `need` bytes; 0 when memory ran out (buffer freed). */
+static int ensure_capacity(unsigned char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 1;
+	free(*buf);
+	*buf = malloc(need);
+	*cap = *buf ? need : 0;
+	return *buf != NULL;
+}
+
 int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 {
 	const union { uint16_t v; unsigned char b[2]; } probe = { .v = 1 };
@@ -249,15 +260,9 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				protocol_error("fault");
 				continue;
 			}
-			if (count + 1 > xfer_cap) {
-				free(xfer);
-				xfer_cap = count + 1;
-				xfer = malloc(xfer_cap);
-				if (!xfer) {
-					xfer_cap = 0;
-					protocol_error("count too large for this host");
-					continue;
-				}
+			if (!ensure_capacity(&xfer, &xfer_cap, count + 1)) {
+				protocol_error("count too large for this host");
+				continue;
 			}
 			if (parse_bytes(tok[positional ? 4 : 3], xfer, count)) {
 				protocol_error("init bytes");
@@ -282,15 +287,9 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				protocol_error("fault");
 				continue;
 			}
-			if (count + 1 > xfer_cap) {
-				free(xfer);
-				xfer_cap = count + 1;
-				xfer = malloc(xfer_cap);
-				if (!xfer) {
-					xfer_cap = 0;
-					protocol_error("count too large for this host");
-					continue;
-				}
+			if (!ensure_capacity(&xfer, &xfer_cap, count + 1)) {
+				protocol_error("count too large for this host");
+				continue;
 			}
 			if (parse_bytes(hex, xfer, count)) {
 				protocol_error("data bytes");
