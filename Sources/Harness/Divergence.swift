@@ -21,19 +21,24 @@ public struct Divergence: Codable, Sendable, Hashable, CustomStringConvertible {
     public var rule: Rule
     public var expected: String
     public var actual: String
+    /// Every rule the model applied to this operation (its decision path), when known.
+    public var cited: [Rule]?
 
-    public init(index: Int, operation: Operation, aspect: Aspect, rule: Rule, expected: String, actual: String) {
+    public init(index: Int, operation: Operation, aspect: Aspect, rule: Rule, expected: String, actual: String, cited: [Rule]? = nil) {
         self.index = index
         self.operation = operation
         self.aspect = aspect
         self.rule = rule
         self.expected = expected
         self.actual = actual
+        self.cited = cited
     }
 
     public var description: String {
-        "operation \(index + 1) \(operation.summary): \(aspect.rawValue) differs [\(rule.rawValue): \(rule.summary)]\n"
+        var text = "operation \(index + 1) \(operation.summary): \(aspect.rawValue) differs [\(rule.rawValue): \(rule.summary)]\n"
             + "  expected: \(expected)\n  actual:   \(actual)"
+        if let cited, cited.count > 1 { text += "\n  rules on the model's path: " + cited.map(\.rawValue).joined(separator: " ") }
+        return text
     }
 
     /// Same finding: same aspect and rule (used to keep a shrink on the same bug).

@@ -53,6 +53,14 @@ public struct Session<Impl: ISMAccess> {
 
     /// Runs `op` (the `index`-th of its sequence) on both sides; the first difference found, or nil.
     public mutating func step(_ op: Operation, index: Int) -> Divergence? {
+        guard var d = compareStep(op, index: index) else { return nil }
+        var path = Array(model.lastDecision.cited)
+        if !path.contains(d.rule) { path.append(d.rule) }
+        d.cited = path
+        return d
+    }
+
+    private mutating func compareStep(_ op: Operation, index: Int) -> Divergence? {
         let count = min(op.count ?? 0, Limits.maxTransfer)
         ensureCapacity(count)
         if op.isWrite { fillPattern(op, count: count) }

@@ -8,11 +8,13 @@ extension GoldenModel {
         let offset = DecodedOffset.offset(index: UInt64(index), profile: config.profile)
         if index == RegionIndex.config {
             lastDecision = Decision(rule: .info1)
+            lastDecision.cite(.off1)  // the base offset is the region layout of R-OFF-1
             return RegionInfo(index: index, offset: offset, size: config.configSize, flags: [.read, .write])
         }
         if let size = config.barLength(UInt64(index)) {
             // R-INFO-2: flags only on a present BAR, never MMAP (vfio-pci: see `ignoredRegionFlags`).
             lastDecision = Decision(rule: .info2)
+            lastDecision.cite(.off1)
             return RegionInfo(index: index, offset: offset, size: size, flags: size == 0 ? [] : [.read, .write])
         }
         // R-INFO-3 / R-OFF-3: no other region exists.

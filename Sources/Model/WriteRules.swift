@@ -9,6 +9,8 @@ extension GoldenModel {
         if UInt64(count) > config.maxstbl { lastDecision.decide(.write1); throw .einval }
         // R-WRITE-2: no 4 KiB page crossing; ending exactly on the boundary is fine.
         if pos % pageSize + UInt64(count) > pageSize { lastDecision.decide(.write2); throw .einval }
+        lastDecision.cite(.write1)
+        lastDecision.cite(.write2)
         // R-WRITE-5: no bounce buffer, or a fault copying from the user: no store.
         if case .allocation = fault { lastDecision.decide(.write5); throw .enomem }
         if case let .userBuffer(from) = fault, from < count { lastDecision.decide(.write5); throw .efault }

@@ -11,6 +11,10 @@ import Testing
         let row = MutantKillRun.run(mutant: mutant, seed: TestSeed.value, operationsPerMutant: 200_000)
         #expect(row.killed, "\(mutant.rawValue) survived 200,000 operations (seed \(TestSeed.value))")
         #expect((row.shrunkLength ?? .max) <= 3, "\(mutant.rawValue) shrank only to \(row.shrunkLength ?? -1) operations")
+        // The report names the broken rule: it is on the model's decision path for the divergence.
+        if let d = row.divergence {
+            #expect((d.cited ?? [d.rule]).contains(mutant.rule), "\(mutant.rawValue): divergence cites \(d.cited ?? [d.rule]), not \(mutant.rule.rawValue)")
+        }
         // The shrunk reproducer shows the finding again from a fresh start.
         if let repro = row.reproducer, let d = repro.divergence {
             let replay = try MutantKillRun.differential(config: repro.device, mutant: mutant).check(repro.operations)

@@ -72,10 +72,11 @@ struct Mutants: ParsableCommand {
             let data = (try? e.encode(rows.map { Row(mutant: $0.mutant.rawValue, rule: $0.mutant.rule.rawValue, killed: $0.killed, byteOrder: $0.byteOrder?.rawValue, operationsToKill: $0.operationsToKill, shrunkLength: $0.shrunkLength, foundRule: $0.divergence?.rule.rawValue) })) ?? Data()
             return String(decoding: data, as: UTF8.self)
         case .markdown, .text:
-            let header = ["mutant", "rule", "killed", "byte order", "ops to first kill", "shrunk length", "divergence rule"]
+            let header = ["mutant", "rule", "killed", "byte order", "ops to first kill", "shrunk length", "divergence rule", "rule on path"]
             let body = rows.map { r in
                 [r.mutant.rawValue, r.mutant.rule.rawValue, r.killed ? "yes" : "NO", r.byteOrder?.rawValue ?? "-",
-                 r.operationsToKill.map(String.init) ?? "-", r.shrunkLength.map(String.init) ?? "-", r.divergence?.rule.rawValue ?? "-"]
+                 r.operationsToKill.map(String.init) ?? "-", r.shrunkLength.map(String.init) ?? "-", r.divergence?.rule.rawValue ?? "-",
+                 r.divergence.map { ($0.cited ?? [$0.rule]).contains(r.mutant.rule) ? "yes" : "no" } ?? "-"]
             }
             let summary = "killed \(killed)/\(rows.count) (\(rows.isEmpty ? 0 : killed * 100 / rows.count)%), seed \(seed)"
             if format == .markdown {
