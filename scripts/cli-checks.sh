@@ -51,6 +51,15 @@ if [ -n "$repro" ]; then
 else
   echo "FAIL no reproducer written"; failed=$((failed+1))
 fi
-check "mutant kill table"         0 -- mutants --seed 1 --operations 100000
+check "mutant kill table"         0 -- mutants --seed 1 --operations 100000 --junit "$work/mutants.xml"
+check "JUnit report of a finding"  1 -- run --operations 20000 --mutant no-clamp --quiet --output "$work/j" --junit "$work/run.xml"
+if python3 - "$work/mutants.xml" "$work/run.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+m = ET.parse(sys.argv[1]).getroot(); r = ET.parse(sys.argv[2]).getroot()
+assert int(m.get("tests")) >= 30 and m.get("failures") == "0", "mutants.xml"
+assert r.get("failures") == "1" and "R-BAR-3" in r.find(".//failure").get("message"), "run.xml"
+PY
+then echo "ok   JUnit reports parse and say what was found"; passed=$((passed+1))
+else echo "FAIL JUnit reports"; failed=$((failed+1)); fi
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

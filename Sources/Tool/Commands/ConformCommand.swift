@@ -53,6 +53,9 @@ struct Conform: ParsableCommand {
     @Option(name: .customLong("sequence-length"), help: "Operations per sequence (each sequence starts a fresh process).")
     var sequenceLength: Int = 32
 
+    @Option(help: "Also write a JUnit XML report (one test case per byte order) to this file.")
+    var junit: String?
+
     mutating func validate() throws {
         guard (driverSource == nil) != (library == nil) else {
             throw ValidationError("give exactly one of --driver-source PATH or --library PATH")
@@ -103,6 +106,17 @@ struct Conform: ParsableCommand {
             print(String(format: "ops/s big-endian / little-endian: %.3f (%d / %d)",
                          reports[1].operationsPerSecond / reports[0].operationsPerSecond,
                          Int(reports[1].operationsPerSecond), Int(reports[0].operationsPerSecond)))
+        }
+        if let junit {
+            var j = JUnitReport(suite: "ismkit conform")
+            for (order, report) in zip(orders, reports) {
+                j.cases.append(.init(
+                    name: "\(name) \(order.rawValue)-endian conforms", seconds: report.seconds,
+                    failure: report.conforming ? nil
+                        : ("violates " + report.violatedRules.map(\.rawValue).joined(separator: " "),
+                           report.findings.map(\.description).joined(separator: "\n\n"))))
+            }
+            try j.write(to: junit)
         }
         let violated = Set(reports.flatMap(\.violatedRules)).sorted()
         if !violated.isEmpty {

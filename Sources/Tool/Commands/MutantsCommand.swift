@@ -26,6 +26,9 @@ struct Mutants: ParsableCommand {
     @Option(name: .customLong("save-reproducers"), help: "Write each kill's shrunk reproducer into this folder.")
     var saveReproducers: String?
 
+    @Option(help: "Also write a JUnit XML report (one test case per mutant; a survivor is a failure) to this file.")
+    var junit: String?
+
     @Flag(help: "List the catalog (name, rule, origin) and exit.")
     var list = false
 
@@ -47,15 +50,27 @@ struct Mutants: ParsableCommand {
             return
         }
         var rows: [MutantKill] = []
+        var seconds: [Double] = []
         for (i, m) in chosen.enumerated() {
             if format != .json { printError("[\(i + 1)/\(chosen.count)] \(m.rawValue)") }
+            let clock = ContinuousClock()
+            let started = clock.now
             let row = MutantKillRun.run(mutant: m, seed: seed, operationsPerMutant: operations)
+            seconds.append((clock.now - started).seconds)
             if let dir = saveReproducers, let r = row.reproducer {
                 do { try r.save(path: (dir as NSString).appendingPathComponent("\(m.rawValue).json")) } catch { throw UsageError(error.description) }
             }
             rows.append(row)
         }
         print(render(rows))
+        if let junit {
+            var j = JUnitReport(suite: "ismkit mutants")
+            for (row, s) in zip(rows, seconds) {
+                j.cases.append(.init(name: "\(row.mutant.rawValue) (\(row.mutant.rule.rawValue)) is killed", seconds: s,
+                                     failure: row.killed ? nil : ("survived \(operations) operations per byte order (seed \(seed))", row.mutant.summary)))
+            }
+            try j.write(to: junit)
+        }
         let survivors = rows.filter { !$0.killed }
         if !survivors.isEmpty {
             throw Finding(message: "\(survivors.count) mutant(s) survived: \(survivors.map(\.mutant.rawValue).joined(separator: ", "))")

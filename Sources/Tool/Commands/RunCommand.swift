@@ -31,6 +31,9 @@ struct Run: ParsableCommand {
     @Option(help: "Also write the run's summary as JSON to this file.")
     var report: String?
 
+    @Option(help: "Also write a JUnit XML report (one test case: the run) to this file.")
+    var junit: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -56,13 +59,13 @@ struct Run: ParsableCommand {
             })
         let result = try campaign.run()
         try finish(result: result, target: target, device: device, seed: budget.seed, output: output, report: report,
-                   capabilities: SimulatedDevice(config: device).capabilities, compareTrace: true)
+                   junit: junit, capabilities: SimulatedDevice(config: device).capabilities, compareTrace: true)
     }
 }
 
 /// Prints the report, writes the reproducer and JSON report, and turns a divergence into exit 1.
 func finish(result: CampaignResult, target: Reproducer.Target, device: DeviceConfig, seed: UInt64, output: String,
-            report: String?, capabilities: Capabilities, compareTrace: Bool) throws {
+            report: String?, junit: String? = nil, capabilities: Capabilities, compareTrace: Bool) throws {
     var path: String?
     if let d = result.divergence, let ops = result.shrunk {
         let repro = Reproducer(target: target, device: device, seed: seed, operations: ops, divergence: d)
@@ -75,5 +78,14 @@ func finish(result: CampaignResult, target: Reproducer.Target, device: DeviceCon
                       checksNotMade: RunReport.checksNotMade(capabilities, compareTrace: compareTrace), reproducer: path)
     r.printText()
     if let report { try r.write(to: report) }
+    if let junit {
+        var j = JUnitReport(suite: "ismkit run")
+        let name = "\(target) vs model, \(device.profile.rawValue), \(device.hostByteOrder.rawValue)-endian, seed \(seed)"
+        j.cases.append(.init(name: name, seconds: r.seconds, failure: result.divergence.map { d in
+            ("\(d.rule.rawValue) \(d.aspect.rawValue) differs at \(d.operation.summary)",
+             d.description + (path.map { "\nreproducer: \($0)" } ?? ""))
+        }))
+        try j.write(to: junit)
+    }
     if result.divergence != nil { throw Finding() }
 }
