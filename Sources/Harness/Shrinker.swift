@@ -46,6 +46,19 @@ public struct Shrinker<Impl: ISMAccess> {
                     }
                     chunk /= 2
                 }
+                // Merge a seek to a place followed by a relative seek into one seek.
+                var k = 0
+                while k + 1 < best.count {
+                    if case let .seek(a, .set) = best[k], case let .seek(b, .current) = best[k + 1] {
+                        let (sum, overflow) = a.addingReportingOverflow(b)
+                        if !overflow {
+                            var candidate = best
+                            candidate.replaceSubrange(k...(k + 1), with: [.seek(offset: sum, whence: .set)])
+                            if attempt(candidate) { progress = true; continue }
+                        }
+                    }
+                    k += 1
+                }
                 // Simplify each remaining operation.
                 var i = 0
                 while i < best.count {
@@ -118,6 +131,7 @@ public struct Shrinker<Impl: ISMAccess> {
             out += counts(c).map { .write(count: $0, pattern: p, fault: f) }
         case let .seek(o, w):
             if o != 0 { out.append(.seek(offset: 0, whence: w)); out.append(.seek(offset: o / 2, whence: w)) }
+            if w == .set, o > 0 { out += offsets(UInt64(o)).map { .seek(offset: Int64($0), whence: .set) } }
             if w == .current { out.append(.seek(offset: o, whence: .set)) }
         case let .regionInfo(i, a):
             if a != 32 { out.append(.regionInfo(index: i, argsz: 32)) }

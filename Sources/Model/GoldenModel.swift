@@ -53,12 +53,14 @@ public struct GoldenModel: ISMAccess, Sendable {
     }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer, fault: Fault) throws(AccessError) -> Int {
+        defer { lastDecision.cite(.bar4) }  // the offset is the file position
         let n = try transfer(offset: position, read: buffer, write: nil, fault: fault)
         advance(by: n)
         return n
     }
 
     public mutating func write(from buffer: UnsafeRawBufferPointer, fault: Fault) throws(AccessError) -> Int {
+        defer { lastDecision.cite(.bar4) }  // the offset is the file position
         let n = try transfer(offset: position, read: nil, write: buffer, fault: fault)
         advance(by: n)
         return n

@@ -12,6 +12,8 @@ extension GoldenModel {
         lastDecision.cite(.write1)
         lastDecision.cite(.write2)
         // R-WRITE-5: no bounce buffer, or a fault copying from the user: no store.
+        // The bounce buffer comes from this device's own pool (R-LIFE-1).
+        lastDecision.cite(.life1)
         if case .allocation = fault { lastDecision.decide(.write5); throw .enomem }
         if case let .userBuffer(from) = fault, from < count { lastDecision.decide(.write5); throw .efault }
         // R-WRITE-3: exactly one store block of count bytes at pos.
