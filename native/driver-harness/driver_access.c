@@ -133,7 +133,18 @@ void ismkit_close(struct ismkit_access *a)
 	free(ismk.rec);
 	ismk.rec = NULL;
 	ismk.nrec = ismk.caprec = 0;
+	/* Back to the state of a fresh process, so that a later open (the wire protocol's RESET)
+	 * starts exactly as the first one did: slots (handle generations, probe epochs, config
+	 * space) zeroed, no fault pending, no user buffer. */
+	memset(ismk.slot, 0, sizeof(ismk.slot));
+	memset(&ismk.fault, 0, sizeof(ismk.fault));
+	ismk.instructions = 0;
+	ismk.alloc_fault_pending = false;
+	ismk.ubuf = NULL;
+	ismk.ulen = 0;
+	ismk.current = 0;
 	the_access.open = false;
+	the_access.pos = 0;
 }
 
 static void begin_op(void *buf, uint64_t len, const struct ismkit_fault *fault)

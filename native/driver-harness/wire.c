@@ -186,6 +186,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	const union { uint16_t v; unsigned char b[2]; } probe = { .v = 1 };
 	const char *order = probe.b[0] == 1 ? "little" : "big";
 	struct ismkit_access *a = NULL;
+	struct ismkit_config config; /* the CONFIG request's device, for RESET */
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned char *xfer = NULL;
@@ -239,8 +240,30 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			c.peer_maxstbl = strtoull(tok[9], NULL, 10);
 			c.content_seed = strtoull(tok[10], NULL, 10);
 			c.strict_store_blocks = atoi(tok[11]);
+			config = c;
 			a = api->open(&c, &err);
 			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, "-");
+			continue;
+		}
+		if (strcmp(cmd, "RESET") == 0) {
+			/* The device as a fresh process would have it after the same CONFIG: close, then
+			 * open again. The answer carries the resource counts from just before (what
+			 * RESOURCES would have said), so a leak found before the reset is not lost. */
+			struct ismkit_resources r = { 0, 0 };
+			char text[64];
+			int err = 0;
+			if (!a) {
+				protocol_error("RESET needs an open device (CONFIG first)");
+				continue;
+			}
+			if (api->resources(a, &r) == 0)
+				snprintf(text, sizeof(text), "%lld.%lld", (long long)r.live_pools,
+					 (long long)r.leaked_objects);
+			else
+				snprintf(text, sizeof(text), "-");
+			api->close(a);
+			a = api->open(&config, &err);
+			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, text);
 			continue;
 		}
 		if (!a) {

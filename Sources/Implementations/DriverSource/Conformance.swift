@@ -95,12 +95,18 @@ public enum Conformance {
     /// Builds what is needed and runs every check for one byte order.
     public static func run(_ target: ConformanceTarget, byteOrder: ByteOrder, options: ConformanceOptions) throws(HarnessBuildError) -> ConformanceReport {
         let make: (DeviceConfig) throws(AccessError) -> DriverSourceAccess
+        // The differential campaign's sequences share harness processes (RESET between them);
+        // the lifecycle and leak checks always start fresh processes, since a driver's
+        // file-scope globals survive a RESET and those checks are about probe/remove state.
+        var makeReused: ((DeviceConfig) throws(AccessError) -> DriverSourceAccess)?
         var sanitized: ((DeviceConfig) throws(AccessError) -> DriverSourceAccess)?
         switch target {
         case .driverSource(let path):
             let variant: HarnessVariant = byteOrder == .big ? .big : .little
             let bin = try HarnessBuilder.build(driverSource: path, variant: variant)
             make = { c throws(AccessError) in try DriverSourceAccess(harness: bin, config: c, timeout: options.timeout) }
+            let pool = ProcessReuse()
+            makeReused = { c throws(AccessError) in try DriverSourceAccess(harness: bin, config: c, timeout: options.timeout, reuse: pool) }
             if byteOrder == .little && options.lifecycle {
                 let asan = try HarnessBuilder.build(driverSource: path, variant: .littleSanitized)
                 sanitized = { c throws(AccessError) in try DriverSourceAccess(harness: asan, config: c, timeout: options.timeout) }
@@ -116,7 +122,7 @@ public enum Conformance {
         var runner = Runner(target: target, byteOrder: byteOrder, options: options)
         let clock = ContinuousClock()
         let start = clock.now
-        runner.differential(make)
+        runner.differential(makeReused ?? make)
         // A hanging implementation would cost a time-out per lifecycle step: its finding stands alone.
         if options.lifecycle && !runner.hung {
             runner.lifecycle(make)

@@ -10,16 +10,22 @@ import SystemPackage
 ///
 /// Promise: every call has a time-out; a crash, hang or sanitizer report of the other process
 /// becomes `AccessError.broken(reason)` (and stays so for every later call), never a crash of
-/// the caller. Each instance owns one process, started by `init` and killed when the last copy
-/// goes away.
+/// the caller. Each instance owns one process, started by `init` (or, with a `ProcessReuse`
+/// pool, taken from it and reset) and killed when the last copy goes away, or given back to the
+/// pool if it has one and the process neither broke nor ended.
 public struct DriverSourceAccess: ISMAccess {
     final class Connection {
         let process: WireProcess
         let capabilities: Capabilities
         var trace: [TraceEvent] = []
+        /// Where the process goes when the last copy goes away, if it may be reused.
+        var reuse: (pool: ProcessReuse, key: String)?
         init(process: WireProcess, capabilities: Capabilities) {
             self.process = process
             self.capabilities = capabilities
+        }
+        deinit {
+            if let reuse, process.reusable { reuse.pool.give(process, key: reuse.key) }
         }
     }
 
@@ -27,27 +33,49 @@ public struct DriverSourceAccess: ISMAccess {
     public var capabilities: Capabilities { connection.capabilities }
 
     /// Starts `command` (a harness or the library host), then configures the device.
+    ///
+    /// With `reuse`, a process a previous instance left in the pool (same command, environment,
+    /// time-out and device) is taken and sent `RESET` instead of starting a new one, and this
+    /// instance's process goes back to the pool when its last copy goes away, unless it broke.
+    /// A `RESET` that does not answer OK drops that process and starts a fresh one.
     public init(command: [String], config: DeviceConfig, timeout: Duration = .seconds(10),
-                environment: [String: String] = [:]) throws(AccessError) {
-        let p = try SpareProcesses.shared.take(arguments: command, environment: environment, timeout: timeout)
-        try p.greet()
-        let caps = UInt32(p.hello[3]) ?? 0
-        let order: ByteOrder = p.hello[2] == "big" ? .big : .little
-        connection = Connection(process: p, capabilities: Capabilities(
-            trace: caps & 0x01 != 0, faults: caps & 0x02 != 0, lifecycle: caps & 0x04 != 0,
-            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, hostByteOrder: order, profile: .ism))
+                environment: [String: String] = [:], reuse: ProcessReuse? = nil) throws(AccessError) {
         let bars = config.barLengths.map(String.init).joined(separator: " ")
         let line = "CONFIG \(bars) \(config.configSize) \(config.maxstbl) \(config.peerMaxstbl) \(config.contentSeed) \(config.storeBlocks == .strict ? 1 : 0)"
+        let key = ([timeout.description, line] + command + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .joined(separator: "\u{1}")
+        if let reuse, let (p, reply) = reuse.takeReset(key: key) {
+            connection = Connection(process: p, capabilities: Self.capabilities(p))
+            connection.trace.append(contentsOf: reply.trace)
+            connection.reuse = (reuse, key)
+            return
+        }
+        let p = try SpareProcesses.shared.take(arguments: command, environment: environment, timeout: timeout)
+        try p.greet()
+        connection = Connection(process: p, capabilities: Self.capabilities(p))
         _ = try call(line)
+        if let reuse { connection.reuse = (reuse, key) }
+    }
+
+    private static func capabilities(_ p: WireProcess) -> Capabilities {
+        let caps = UInt32(p.hello[3]) ?? 0
+        let order: ByteOrder = p.hello[2] == "big" ? .big : .little
+        return Capabilities(
+            trace: caps & 0x01 != 0, faults: caps & 0x02 != 0, lifecycle: caps & 0x04 != 0,
+            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, hostByteOrder: order, profile: .ism)
     }
 
     /// A driver source built into `harness`.
-    public init(harness: HarnessBinary, config: DeviceConfig, timeout: Duration = .seconds(10)) throws(AccessError) {
+    /// `reuse`: see `init(command:…)`; never for the sanitized build (its leak report at exit
+    /// would mix sequences).
+    public init(harness: HarnessBinary, config: DeviceConfig, timeout: Duration = .seconds(10),
+                reuse: ProcessReuse? = nil) throws(AccessError) {
         let env = harness.variant == .littleSanitized
             ? ["ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:allocator_may_return_null=1",
                "LSAN_OPTIONS": "exitcode=23"]
             : [:]
-        try self.init(command: harness.command, config: config, timeout: timeout, environment: env)
+        try self.init(command: harness.command, config: config, timeout: timeout, environment: env,
+                      reuse: harness.variant == .littleSanitized ? nil : reuse)
     }
 
     /// A library implementing include/ismkit_access.h, loaded by the library host at `host`.

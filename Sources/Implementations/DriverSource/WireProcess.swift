@@ -28,6 +28,9 @@ final class WireProcess {
     private var exitStatus: Int32 = 0
     /// The greeting line's fields (after `greet()`).
     private(set) var hello: [Substring] = []
+    /// True while the process may serve another operation sequence: never broken (crash,
+    /// hang, time-out, sanitizer report, protocol error) and not ended.
+    var reusable: Bool { brokenReason == nil && !exited }
 
     /// Starts the child; `greet()` then waits for its greeting.
     init(arguments: [String], environment: [String: String] = [:], timeout: Duration) throws(AccessError) {
