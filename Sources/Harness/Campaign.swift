@@ -1,18 +1,6 @@
 import ISMAccess
 import ISMModel
 
-/// How long a campaign runs.
-public enum Budget: Sendable, Hashable, CustomStringConvertible {
-    case operations(Int)
-    case seconds(Double)
-    public var description: String {
-        switch self {
-        case .operations(let n): "\(n) operations"
-        case .seconds(let s): "\(s) s"
-        }
-    }
-}
-
 /// Progress of a running campaign, for a progress line.
 public struct CampaignProgress: Sendable {
     public var operations: Int
@@ -34,7 +22,7 @@ public struct CampaignResult: Sendable {
     public var rulesExercised: RuleSet
 
     public var operationsPerSecond: Double {
-        let s = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let s = elapsed.seconds
         return s > 0 ? Double(operations) / s : 0
     }
 }
@@ -77,12 +65,7 @@ public struct Campaign<Impl: ISMAccess> {
         var sequences = 0
         var rules = RuleSet()
         var lastReport = start
-        let limitOps: Int
-        let deadline: ContinuousClock.Instant?
-        switch budget {
-        case .operations(let n): limitOps = n; deadline = nil
-        case .seconds(let s): limitOps = .max; deadline = start.advanced(by: .milliseconds(Int64(s * 1000)))
-        }
+        let (limitOps, deadline) = budget.limits(from: start)
 
         var session = try differential.session()
         var fresh = true

@@ -26,8 +26,6 @@ public enum Throughput {
             sink &+= trace.count
             trace.removeAll(keepingCapacity: true)
         }
-        let s = (clock.now - start)
-        let seconds = Double(s.components.seconds) + Double(s.components.attoseconds) / 1e18
-        return sink == -1 ? 0 : Double(operations) / seconds
+        return sink == -1 ? 0 : Double(operations) / (clock.now - start).seconds
     }
 }

@@ -129,7 +129,7 @@ public enum Conformance {
             if let sanitized { runner.leakCheck(sanitized) }
         }
         return ConformanceReport(byteOrder: byteOrder, operations: runner.operations,
-                                 seconds: (clock.now - start).secondsValue, findings: runner.findings)
+                                 seconds: (clock.now - start).seconds, findings: runner.findings)
     }
 
     /// A named fixed sequence of SPEC §8, the rule it checks, and the device it runs on.
@@ -309,8 +309,4 @@ extension FNV1a {
         h.add(s)
         return String(h.hex.prefix(8))
     }
-}
-
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -137,12 +137,9 @@ struct HardwareRun {
         var pending: [Operation] = fixed ?? Self.probes(profile: profile, writes: !allowList.isReadOnly)
         let clock = ContinuousClock()
         let start = clock.now
-        let limitOps: Int
-        let deadline: ContinuousClock.Instant?
-        switch budget {
-        case .operations(let n): limitOps = fixed?.count ?? n; deadline = nil
-        case .seconds(let s): limitOps = fixed?.count ?? .max; deadline = start.advanced(by: .milliseconds(Int64(s * 1000)))
-        }
+        let limits = budget.limits(from: start)
+        let limitOps = fixed?.count ?? limits.operations
+        let deadline = limits.deadline
         var device: VFIODevice? = first
         var lastProgress = start
         while result.operations < limitOps {

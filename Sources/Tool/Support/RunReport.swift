@@ -29,8 +29,7 @@ struct RunReport: Codable {
         hostByteOrder = device.hostByteOrder.rawValue
         self.seed = seed
         operations = result.operations
-        let c = result.elapsed.components
-        seconds = Double(c.seconds) + Double(c.attoseconds) / 1e18
+        seconds = result.elapsed.seconds
         operationsPerSecond = result.operationsPerSecond
         rulesExercised = result.rulesExercised.map(\.rawValue)
         self.checksNotMade = checksNotMade
@@ -85,9 +84,4 @@ struct RunReport: Codable {
 /// Standard error, for progress lines and warnings.
 func printError(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
