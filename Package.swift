@@ -1,12 +1,22 @@
 // swift-tools-version: 6.1
 // ismkit: a fuzzing and conformance test kit for the Linux ism-vfio-pci driver.
 //
-// Layers (each a folder under Sources/):
-//   Access/            the ISMAccess protocol, operations, errors, traces, device configuration, rule IDs
-//   Model/             the golden reference model (pure: no I/O)
-//   Implementations/   implementations under test (simulated device with mutants, driver source, VFIO)
-//   Harness/           operation generator, differential engine, shrinker, reproducers
-//   Tool/              the `ismkit` command-line tool
+// Layers (each a folder under Sources/; docs/architecture.md walks through them):
+//   Access/            ISMAccess: the protocol every implementation under test conforms to,
+//                      operations, faults, typed errors, traces, device configuration, rule IDs
+//   Model/             ISMModel: the golden reference model (pure: no I/O)
+//   Engine/            ISMEngine: session, differential, the one run loop, shrinker, generator,
+//                      budget, findings, reproducers and the one reproducer store, C program emitter
+//   Fuzzing/           ISMFuzzing: fuzz-input encoding, corpus seeds, artifacts, fuzz-target support
+//   Checks/            ISMChecks: the implementation registry, mutant kill run, driver-source
+//                      conformance and lifecycle checks, the hardware run
+//   Implementations/   implementations under test: Simulator/, OutOfProcess/ (wire protocol:
+//                      driver source, C-ABI library), VFIO/ + CVFIO/ (real devices)
+//   Tool/              the `ismkit` command: parses, calls a check, prints
+//
+// The dependency rule: Access <- Model <- Engine <- Fuzzing, Checks <- Tool. Implementations
+// depend on Access only (and their own C targets); Checks is the one layer that knows both the
+// engine and the implementations. Nothing depends upwards.
 import PackageDescription
 
 let package = Package(
@@ -16,7 +26,8 @@ let package = Package(
         .executable(name: "ismkit", targets: ["ismkit"]),
         .library(name: "ISMAccess", targets: ["ISMAccess"]),
         .library(name: "ISMModel", targets: ["ISMModel"]),
-        .library(name: "ISMHarness", targets: ["ISMHarness"]),
+        .library(name: "ISMEngine", targets: ["ISMEngine"]),
+        .library(name: "ISMChecks", targets: ["ISMChecks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,68 +43,88 @@ let package = Package(
         ),
         // The golden reference model: SPEC.md as executable code.
         .target(name: "ISMModel", dependencies: ["ISMAccess"], path: "Sources/Model"),
-        // Implementations under test.
+        // The engine: runs operations on an implementation beside the model, shrinks, stores reproducers.
+        .target(
+            name: "ISMEngine", dependencies: ["ISMAccess", "ISMModel", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Engine"
+        ),
+        // libFuzzer support: the input encoding, seeds, artifacts.
+        .target(
+            name: "ISMFuzzing", dependencies: ["ISMAccess", "ISMEngine", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Fuzzing"
+        ),
+        // Implementations under test (Access only).
         .target(name: "ISMSimulator", dependencies: ["ISMAccess"], path: "Sources/Implementations/Simulator"),
         // A real device through VFIO (CVFIO: the ioctl numbers and structs Swift cannot import).
         .target(name: "CVFIO", path: "Sources/Implementations/CVFIO"),
         .target(
             name: "ISMVFIO",
-            dependencies: ["ISMAccess", "ISMModel", "CVFIO", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["ISMAccess", "CVFIO", .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/Implementations/VFIO"
         ),
-        // A driver main.c built in user space (native and s390x) or an ismkit_access.h library,
-        // driven out of process over the wire protocol; plus the conformance runner.
+        // Implementations in another process over the wire protocol: a driver main.c built in user
+        // space (native and s390x), an ismkit_access.h library in the library host.
         .target(
-            name: "ISMDriverSource",
-            dependencies: ["ISMAccess", "ISMModel", "ISMHarness", .product(name: "SystemPackage", package: "swift-system")],
-            path: "Sources/Implementations/DriverSource"
+            name: "ISMOutOfProcess",
+            dependencies: ["ISMAccess", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Implementations/OutOfProcess"
         ),
-        // Harnesses.
+        // The checks: the registry of implementation kinds and the runs built on the engine.
         .target(
-            name: "ISMHarness",
-            dependencies: ["ISMAccess", "ISMModel", "ISMSimulator"],
-            path: "Sources/Harness"
+            name: "ISMChecks",
+            dependencies: ["ISMAccess", "ISMModel", "ISMEngine", "ISMSimulator", "ISMOutOfProcess", "ISMVFIO"],
+            path: "Sources/Checks"
         ),
         // The command-line tool.
         .executableTarget(
             name: "ismkit",
             dependencies: [
-                "ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness", "ISMVFIO", "ISMDriverSource",
+                "ISMAccess", "ISMModel", "ISMEngine", "ISMFuzzing", "ISMChecks", "ISMSimulator", "ISMVFIO", "ISMOutOfProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Sources/Tool"
         ),
         // libFuzzer targets (docs/fuzzing.md). A plain build gives each a replay `main`; the fuzz
-        // build (`make fuzz`) passes -Xswiftc -DISMKIT_LIBFUZZER and --sanitize=fuzzer instead.
+        // build (`ismkit fuzz`) passes -Xswiftc -DISMKIT_LIBFUZZER and -sanitize=fuzzer,address instead.
         .executableTarget(
-            name: "diff-sim", dependencies: ["ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness"], path: "FuzzTargets/diff-sim"
+            name: "diff-sim", dependencies: ["ISMAccess", "ISMEngine", "ISMFuzzing", "ISMChecks"], path: "FuzzTargets/diff-sim"
         ),
         .target(name: "CDriverLoader", path: "FuzzTargets/CDriverLoader"),
         .executableTarget(
-            name: "diff-driver", dependencies: ["ISMAccess", "ISMModel", "ISMHarness", "CDriverLoader"], path: "FuzzTargets/diff-driver"
+            name: "diff-driver", dependencies: ["ISMAccess", "ISMModel", "ISMEngine", "ISMFuzzing", "ISMChecks", "CDriverLoader"],
+            path: "FuzzTargets/diff-driver"
         ),
-        .executableTarget(name: "parse", dependencies: ["ISMAccess", "ISMHarness", "ISMDriverSource"], path: "FuzzTargets/parse"),
+        .executableTarget(name: "parse", dependencies: ["ISMAccess", "ISMEngine", "ISMFuzzing", "ISMOutOfProcess"], path: "FuzzTargets/parse"),
         .testTarget(
             name: "ModelTests",
             dependencies: [
                 "ISMAccess", "ISMModel",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Tests/ModelTests"
         ),
         .testTarget(
-            name: "HarnessTests",
+            name: "EngineTests",
             dependencies: [
-                "ISMAccess", "ISMModel", "ISMSimulator", "ISMHarness",
+                "ISMAccess", "ISMModel", "ISMSimulator", "ISMEngine", "ISMFuzzing", "ISMChecks",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
-            path: "Tests/HarnessTests"
+            path: "Tests/EngineTests"
         ),
-        .testTarget(name: "DriverSourceTests", dependencies: ["ISMAccess", "ISMModel", "ISMHarness", "ISMDriverSource"], path: "Tests/DriverSourceTests"),
-        .testTarget(name: "SimulatorTests", dependencies: ["ISMAccess", "ISMSimulator"], path: "Tests/SimulatorTests"),
+        .testTarget(
+            name: "DriverSourceTests", dependencies: ["ISMAccess", "ISMModel", "ISMEngine", "ISMChecks", "ISMOutOfProcess"],
+            path: "Tests/DriverSourceTests"
+        ),
+        .testTarget(
+            name: "SimulatorTests", dependencies: ["ISMAccess", "ISMSimulator", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/SimulatorTests"
+        ),
         .testTarget(
             name: "VFIOTests",
-            dependencies: ["ISMAccess", "ISMModel", "ISMVFIO", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["ISMAccess", "ISMModel", "ISMEngine", "ISMChecks", "ISMVFIO", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/VFIOTests"
         ),
     ]

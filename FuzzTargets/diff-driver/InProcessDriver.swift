@@ -4,10 +4,22 @@ import SystemPackage
 
 /// An implementation of include/ismkit_access.h loaded into this process (the driver-source
 /// harness built as a shared library), seen through `ISMAccess`. One device per value: `open`
-/// on init, `close` when `finish()` is called.
+/// on init, `close` when the last copy goes away.
 struct InProcessDriver: ISMAccess {
+    /// The open device; closes it when the last copy of the driver value goes.
+    final class Device {
+        let api: ismkit_api
+        let handle: OpaquePointer
+        init(api: ismkit_api, handle: OpaquePointer) {
+            self.api = api
+            self.handle = handle
+        }
+        deinit { api.close!(handle) }
+    }
+
     let api: ismkit_api
-    let handle: OpaquePointer
+    let device: Device
+    var handle: OpaquePointer { device.handle }
     let capabilities: Capabilities
     private var events: [ismkit_event] = Array(repeating: ismkit_event(), count: 256)
 
@@ -29,10 +41,8 @@ struct InProcessDriver: ISMAccess {
         c.strict_store_blocks = config.storeBlocks == .strict ? 1 : 0
         var err: CInt = 0
         guard let h = api.open!(&c, &err) else { throw .errno(Errno(rawValue: err == 0 ? 5 : err)) }
-        handle = h
+        device = Device(api: api, handle: h)
     }
-
-    func finish() { api.close!(handle) }
 
     @inline(__always) static func result(_ r: Int64) throws(AccessError) -> Int64 {
         if r < 0 { throw .errno(Errno(rawValue: CInt(truncatingIfNeeded: -r))) }
@@ -43,7 +53,7 @@ struct InProcessDriver: ISMAccess {
         var c = ismkit_fault()
         switch f {
         case .none: c.kind = 0
-        case let .device(nth, errno): c.kind = 1; c.nth = UInt32(nth); c.err = errno
+        case let .device(nth, errno): c.kind = 1; c.nth = UInt32(nth); c.err = errno.rawValue
         case let .userBuffer(from): c.kind = 2; c.from = Int64(from)
         case .allocation: c.kind = 3
         }

@@ -11,10 +11,10 @@
 
 #include "wire.h"
 
-void ismkit_wire_broken(const char *fmt, ...)
+void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("==ismkit== BROKEN ", stderr);
+	fprintf(stderr, "==ismkit== BROKEN %s ", ismkit_broken_word(kind));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

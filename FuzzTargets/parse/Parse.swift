@@ -1,7 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
-import ISMHarness
+import ISMOutOfProcess
+import ISMEngine
+import ISMFuzzing
 
 /// parse: the kit's own input parsers must never crash, whatever the bytes. The first byte
 /// picks the parser, the rest is its input:

@@ -4,7 +4,7 @@ import SystemPackage
 /// implementation under test that broke (crashed, hung, misused memory) instead of answering.
 public enum AccessError: Error, Hashable, Sendable, CustomStringConvertible {
     case errno(Errno)
-    case broken(String)
+    case broken(Breakage)
 
     public static let einval = AccessError.errno(.invalidArgument)
     public static let efault = AccessError.errno(.badAddress)

@@ -5,7 +5,7 @@ public enum Fault: Hashable, Sendable, Codable, CustomStringConvertible {
     case none
     /// The `nth` (0-based) device instruction the operation issues fails with `errno`
     /// (a PCI load for reads, the store block or a split store for writes); errno > 0.
-    case device(nth: UInt16, errno: Int32)
+    case device(nth: UInt16, errno: Errno)
     /// The user buffer is inaccessible from byte `from` on: any copy to or from it that
     /// touches a byte at index >= `from` faults (EFAULT).
     case userBuffer(from: Int)
@@ -15,7 +15,7 @@ public enum Fault: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .none: "none"
-        case let .device(nth, errno): "device[\(nth)]=\(Errno.symbolicName(errno))"
+        case let .device(nth, errno): "device[\(nth)]=\(Errno.symbolicName(errno.rawValue))"
         case let .userBuffer(from): "user-buffer@\(from)"
         case .allocation: "allocation"
         }

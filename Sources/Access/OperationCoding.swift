@@ -91,7 +91,7 @@ extension Fault {
             let nth = s[s.index(s.startIndex, offsetBy: 7)..<close]
             let rest = s[s.index(after: close)...]
             guard let n = UInt16(nth), rest.hasPrefix("="), let e = Errno.value(named: String(rest.dropFirst())), e > 0 else { return nil }
-            self = .device(nth: n, errno: e)
+            self = .device(nth: n, errno: Errno(rawValue: e))
             return
         }
         return nil

@@ -51,7 +51,7 @@ extension GoldenModel {
                 // R-READ-4: a failing load fails the whole read with its error.
                 if case let .device(nth, errno) = fault, nth == instruction {
                     lastDecision.decide(.read4)
-                    throw .errno(.init(rawValue: errno))
+                    throw .errno(errno)
                 }
                 instruction &+= 1
             }

@@ -22,7 +22,7 @@ extension GoldenModel {
         // R-WRITE-4: the store block's own error is passed through.
         if case let .device(nth, errno) = fault, nth == 0 {
             lastDecision.decide(.write4)
-            throw .errno(.init(rawValue: errno))
+            throw .errno(errno)
         }
         if config.storeBlocks == .strict, pos % 8 != 0 || count % 8 != 0 || count <= 8 {
             lastDecision.decide(.write4)
@@ -54,7 +54,7 @@ extension GoldenModel {
                 trace.append(.store(bar: UInt8(bar), position: pos, width: UInt8(n), handle: handle))
                 if case let .device(nth, errno) = fault, nth == instruction {
                     lastDecision.decide(.write4)
-                    throw .errno(.init(rawValue: errno))
+                    throw .errno(errno)
                 }
                 instruction &+= 1
                 memory.write(bar: bar, position: pos, from: src + done, count: n)

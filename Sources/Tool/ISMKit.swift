@@ -22,7 +22,7 @@ enum Main {
         do {
             var command = try ISMKit.parseAsRoot()
             try command.run()
-        } catch let finding as Finding {
+        } catch let finding as FindingExit {
             if !finding.message.isEmpty { FileHandle.standardError.write(Data(("ismkit: " + finding.message + "\n").utf8)) }
             exit(1)
         } catch let code as ExitCode {

@@ -1,6 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// A driver that hangs, crashes, or does not compile is a finding or a build error, never a
@@ -23,7 +25,11 @@ extension DriverSourceTests {
         let r = try Self.verdict(path, order, options: Self.options(operations: 400, timeout: .seconds(3)))
         let elapsed = clock.now - start
         let f = try #require(r.findings.first)
-        #expect(f.divergence?.actual.contains("hang: no answer within 3") == true, "\(f)")
+        // The headline is the hang and its time-out, not the rule of the write that hung.
+        #expect(f.headline == "hang (no answer within 3 s)", "\(f)")
+        #expect(f.rule == nil && r.violatedRules.isEmpty, "\(f)")
+        guard case .hang(let t, _)? = f.divergence?.failure else { Issue.record("not a hang: \(f)"); return }
+        #expect(t == 3)
         // The first write hangs once, the shrinker re-runs it at most 8 times: bounded by time-outs.
         #expect(elapsed < .seconds(60))
     }
@@ -34,7 +40,32 @@ extension DriverSourceTests {
                                     with: " ssize_t done = 0; if (count == 3) *(volatile int *)0 = 0;\n int ret;", name: "segv")
         let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
         let f = try #require(r.findings.first)
-        #expect(f.divergence?.actual.contains("crash: SIGSEGV") == true, "\(f)")
+        #expect(f.headline == "crash (SIGSEGV)", "\(f)")
+        guard case .crash(let signal, _)? = f.divergence?.failure else { Issue.record("not a crash: \(f)"); return }
+        #expect(signal == 11)
+        #expect(f.rule == nil, "a crash is not reported as the rule of the operation it happened in: \(f)")
+    }
+
+    @Test(arguments: [ByteOrder.little, .big])
+    func aOneByteOverrunOfTheUserBufferIsAnOverrun(order: ByteOrder) throws {
+        let path = try Self.variant(of: "merged", replacing: " if (copy_from_user(data, buf, count)) {",
+                                    with: " if (copy_from_user(data, buf, count + 1)) {", name: "overrun")
+        let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
+        let f = try #require(r.findings.first)
+        #expect(f.headline == "buffer overrun", "\(f)")
+        guard case .overrun(let what)? = f.divergence?.failure else { Issue.record("not an overrun: \(f)"); return }
+        #expect(what.contains("outside the"), "\(what)")
+    }
+
+    @Test(arguments: [ByteOrder.little, .big])
+    func strayDriverOutputIsAProtocolError(order: ByteOrder) throws {
+        let path = try Self.variant(of: "merged", replacing: " ssize_t done = 0;\n int ret;",
+                                    with: " ssize_t done = 0; if (count == 3) printf(\"debug: read of 3\\n\");\n int ret;", name: "stray")
+        let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
+        let f = try #require(r.findings.first)
+        #expect(f.headline == "protocol error", "\(f)")
+        guard case .protocolError(let what)? = f.divergence?.failure else { Issue.record("not a protocol error: \(f)"); return }
+        #expect(what.contains("debug: read of 3"), "\(what)")
     }
 
     @Test func aSourceThatDoesNotBuildShowsTheFirstCompilerError() throws {

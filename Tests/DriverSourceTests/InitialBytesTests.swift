@@ -1,6 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// The C harness's device bytes (ismkit_initial_byte in include/ismkit_access.h) must be the

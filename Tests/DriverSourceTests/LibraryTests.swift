@@ -1,6 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// The C ABI (include/ismkit_access.h): the example implementation conforms through the
@@ -36,7 +38,7 @@ extension DriverSourceTests {
         try HarnessBuilder.buildSharedLibrary(sources: [dir + "/missing.c"], output: dir + "/libmissing.so")
         let host = try HarnessBuilder.buildLibraryHost()
         #expect(throws: AccessError.self) {
-            _ = try DriverSourceAccess(libraryHost: host, library: dir + "/libmissing.so", config: .ism())
+            _ = try WireAccess(libraryHost: host, library: dir + "/libmissing.so", config: .ism())
         }
     }
 }

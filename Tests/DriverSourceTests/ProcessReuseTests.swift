@@ -1,18 +1,20 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// A reused harness process (RESET between sequences) behaves as a freshly started one, and
 /// only a process that did not break or end is reused.
 extension DriverSourceTests {
-    static func access(_ revision: String, _ order: ByteOrder, pool: ProcessReuse?) throws -> DriverSourceAccess {
+    static func access(_ revision: String, _ order: ByteOrder, pool: IdleProcessPool?) throws -> WireAccess {
         let bin = try HarnessBuilder.build(driverSource: try Shared.driver(revision), variant: order == .big ? .big : .little)
-        return try DriverSourceAccess(harness: bin, config: .ism(hostByteOrder: order), reuse: pool)
+        return try WireAccess(harness: bin, config: .ism(hostByteOrder: order), reuse: pool)
     }
 
     /// What a device shows right after it was made: trace, first bytes, position, handle, pools.
-    static func firstLook(_ a: inout DriverSourceAccess) throws -> [String] {
+    static func firstLook(_ a: inout WireAccess) throws -> [String] {
         var trace: [TraceEvent] = []
         a.takeTrace(into: &trace)
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
@@ -32,7 +34,7 @@ extension DriverSourceTests {
     func resetProcessLooksFresh(order: ByteOrder) throws {
         var fresh = try Self.access("merged", order, pool: nil)
         let expected = try Self.firstLook(&fresh)
-        let pool = ProcessReuse()
+        let pool = IdleProcessPool()
         do {
             var first = try Self.access("merged", order, pool: pool)
             // Change everything a RESET must undo: memory, position, handle, peer, trace.
@@ -49,7 +51,7 @@ extension DriverSourceTests {
     }
 
     @Test func endedProcessIsNotReused() throws {
-        let pool = ProcessReuse()
+        let pool = IdleProcessPool()
         do {
             let first = try Self.access("merged", .little, pool: pool)
             try first.finish()
@@ -59,7 +61,7 @@ extension DriverSourceTests {
     }
 
     @Test func resetReportsTheCountsFromBeforeIt() throws {
-        let pool = ProcessReuse()
+        let pool = IdleProcessPool()
         var before = ResourceCounts(livePools: -1, leakedObjects: -1)
         do {
             // v3-probe's remove leaves the peer's pool behind (R-LIFE-2).

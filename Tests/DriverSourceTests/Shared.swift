@@ -1,5 +1,7 @@
 import Foundation
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 
 /// Where the reference driver sources are: `ISMKIT_SHARED`, else `../shared` beside the package root.
 enum Shared {

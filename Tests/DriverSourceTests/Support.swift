@@ -1,6 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// All driver-source tests in one serialized suite: they start many processes, and the

@@ -1,6 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// The reference revisions' verdicts (shared/kernel/README.md), on the real compiled code:

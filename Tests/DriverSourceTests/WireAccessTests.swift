@@ -1,14 +1,16 @@
 import Foundation
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
-/// DriverSourceAccess on the merged revision, checked against SPEC.md's own examples (not
+/// WireAccess on the merged revision, checked against SPEC.md's own examples (not
 /// against the model), on both byte orders.
 extension DriverSourceTests {
-    static func merged(_ order: ByteOrder, config: DeviceConfig? = nil) throws -> DriverSourceAccess {
+    static func merged(_ order: ByteOrder, config: DeviceConfig? = nil) throws -> WireAccess {
         let bin = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: order == .big ? .big : .little)
-        return try DriverSourceAccess(harness: bin, config: config ?? .ism(hostByteOrder: order))
+        return try WireAccess(harness: bin, config: config ?? .ism(hostByteOrder: order))
     }
 
     @Test(arguments: [ByteOrder.little, .big])

@@ -1,5 +1,7 @@
 import ISMAccess
-import ISMDriverSource
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
 import Testing
 
 /// Reply lines of docs/wire-protocol.md, parsed or refused — never trusted blindly.
@@ -25,11 +27,14 @@ import Testing
             _ = try WireReply.parse(line)
             Issue.record("accepted the malformed reply \"\(line)\"")
         } catch {
-            if case .broken = error { Issue.record("\"\(line)\" read as a broken implementation") }
+            guard case .protocolError = error else { Issue.record("\"\(line)\" read as \(error.kind), not a protocol error"); return }
         }
     }
 
-    @Test func brokenIsReportedAsSuch() {
-        #expect(throws: WireReply.Problem.broken("use after free: pool")) { try WireReply.parse("BROKEN use after free: pool") }
+    @Test func brokenIsReportedWithItsKind() {
+        #expect(throws: Breakage.misuse("use after free: pool")) { try WireReply.parse("BROKEN misuse use after free: pool") }
+        #expect(throws: Breakage.overrun("slab overflow: x")) { try WireReply.parse("BROKEN overrun slab overflow: x") }
+        // A BROKEN line without a known kind word is still a breakage, never a crash of the parser.
+        #expect(throws: Breakage.misuse("something odd")) { try WireReply.parse("BROKEN something odd") }
     }
 }

@@ -1,4 +1,5 @@
 import ISMAccess
+import SystemPackage
 import ISMModel
 import Testing
 
@@ -59,7 +60,7 @@ import Testing
         var buf = [UInt8](repeating: 0, count: 8)
         _ = try buf.withUnsafeMutableBytes { b throws(AccessError) in try model.read(into: b, fault: .none) }
         #expect(model.position == 8)
-        _ = try? buf.withUnsafeMutableBytes { b throws(AccessError) in try model.read(into: b, fault: .device(nth: 0, errno: 5)) }
+        _ = try? buf.withUnsafeMutableBytes { b throws(AccessError) in try model.read(into: b, fault: .device(nth: 0, errno: Errno(rawValue: 5))) }
         #expect(model.position == 8)
         #expect(throws: AccessError.einval) { try model.seek(offset: -9, whence: .current) }
         #expect(try model.seek(offset: -8, whence: .current) == 0)

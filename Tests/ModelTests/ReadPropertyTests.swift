@@ -1,4 +1,5 @@
 import ISMAccess
+import SystemPackage
 import ISMModel
 import PropertyBased
 import Testing
@@ -94,7 +95,7 @@ import Testing
 
     @Test func aFailingLoadFailsTheWholeReadAndTheTraceStopsThere() {
         var model = GoldenModel(config: .ism())
-        let seen = model.preadObserved(ismOffset(0, 3), 13, fault: .device(nth: 1, errno: 5))
+        let seen = model.preadObserved(ismOffset(0, 3), 13, fault: .device(nth: 1, errno: Errno(rawValue: 5)))
         #expect(seen.result == .failure(.eio))
         #expect(seen.trace.count == 2)
         #expect(model.position == 0)

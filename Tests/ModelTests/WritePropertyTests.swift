@@ -1,4 +1,5 @@
 import ISMAccess
+import SystemPackage
 import ISMModel
 import PropertyBased
 import Testing
@@ -67,7 +68,7 @@ import Testing
         #expect(efault.result == .failure(.efault) && efault.trace.isEmpty)
         let enomem = model.pwriteObserved(ismOffset(0, 0), eight, fault: .allocation)
         #expect(enomem.result == .failure(.enomem) && enomem.trace.isEmpty)
-        let eio = model.pwriteObserved(ismOffset(0, 0), eight, fault: .device(nth: 0, errno: 5))
+        let eio = model.pwriteObserved(ismOffset(0, 0), eight, fault: .device(nth: 0, errno: Errno(rawValue: 5)))
         #expect(eio.result == .failure(.eio) && eio.trace.count == 1)
     }
 

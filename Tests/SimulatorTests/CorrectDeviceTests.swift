@@ -1,4 +1,5 @@
 import ISMAccess
+import SystemPackage
 import ISMSimulator
 import Testing
 
@@ -58,11 +59,11 @@ import Testing
     @Test("R-READ-4: a failing load fails the whole read with its errno; position unmoved")
     func loadFault() throws {
         var d = device()
-        let r = pread(&d, offset(2, 3), 13, fault: .device(nth: 1, errno: 5))
+        let r = pread(&d, offset(2, 3), 13, fault: .device(nth: 1, errno: Errno(rawValue: 5)))
         #expect(r.result == .failure(.eio))
         #expect(trace(&d) == [load(2, 3, 1), load(2, 4, 4)])
         #expect(try d.seek(offset: Int64(offset(2, 0)), whence: .set) == Int64(offset(2, 0)))
-        #expect(read(&d, 8, fault: .device(nth: 0, errno: 22)) == .failure(.einval))
+        #expect(read(&d, 8, fault: .device(nth: 0, errno: Errno(rawValue: 22))) == .failure(.einval))
         #expect(d.position == offset(2, 0))
     }
 
@@ -167,7 +168,7 @@ import Testing
     @Test("R-WRITE-4: the store block's error is returned; nothing is written")
     func storeError() {
         var d = device()
-        #expect(pwrite(&d, offset(2, 0), pattern(16), fault: .device(nth: 0, errno: 5)) == .failure(.eio))
+        #expect(pwrite(&d, offset(2, 0), pattern(16), fault: .device(nth: 0, errno: Errno(rawValue: 5))) == .failure(.eio))
         #expect(trace(&d) == [stb(2, 0, 16)])
         #expect(pread(&d, offset(2, 0), 16).bytes == initial(bar: 2, 0..<16))
     }
@@ -194,7 +195,7 @@ import Testing
         #expect(pwrite(&d, offset(7, 2), [9, 8, 7]) == .success(3))
         #expect(pread(&d, offset(7, 2), 3).bytes == [9, 8, 7])
         #expect(pread(&d, offset(7, 0), 8, fault: .userBuffer(from: 5)).result == .failure(.efault))
-        #expect(pread(&d, offset(7, 0), 8, fault: .device(nth: 0, errno: 5)).result == .success(8))
+        #expect(pread(&d, offset(7, 0), 8, fault: .device(nth: 0, errno: Errno(rawValue: 5))).result == .success(8))
         #expect(trace(&d).isEmpty)
     }
 
@@ -294,7 +295,7 @@ import Testing
     @Test("split-write faults: nth store fails, user fault stops before the faulting piece")
     func faults() {
         var d = vfio()
-        #expect(pwrite(&d, offset(2, 0, shift: 40), pattern(12), fault: .device(nth: 1, errno: 5)) == .failure(.eio))
+        #expect(pwrite(&d, offset(2, 0, shift: 40), pattern(12), fault: .device(nth: 1, errno: Errno(rawValue: 5))) == .failure(.eio))
         #expect(trace(&d) == [store(2, 0, 8), store(2, 8, 4)])
         #expect(pwrite(&d, offset(2, 0, shift: 40), pattern(12), fault: .userBuffer(from: 10)) == .failure(.efault))
         #expect(trace(&d) == [store(2, 0, 8)])

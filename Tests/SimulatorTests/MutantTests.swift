@@ -1,4 +1,5 @@
 import ISMAccess
+import SystemPackage
 import ISMSimulator
 import Testing
 
@@ -52,7 +53,7 @@ import Testing
             #expect(try c.resources() == ResourceCounts(livePools: 1, leakedObjects: 0))
             #expect(try x.resources() == ResourceCounts(livePools: 1, leakedObjects: 1))
             #expect(pwrite(&c, offset(2, 0), [1]) == .success(1))
-            #expect(pwrite(&x, offset(2, 0), [1]) == .failure(.broken("use after free: store-block pool")))
+            #expect(pwrite(&x, offset(2, 0), [1]) == .failure(.broken(.misuse("use after free: store-block pool"))))
         case .initFailureLeaksDevice:
             #expect(attempt { () throws(AccessError) in try c.attachPeer(failPool: true) } == .enomem)
             #expect(attempt { () throws(AccessError) in try x.attachPeer(failPool: true) } == .enomem)
@@ -109,14 +110,14 @@ import Testing
         case .positionAdvancedOnError:
             _ = try c.seek(offset: Int64(offset(2, 16)), whence: .set)
             _ = try x.seek(offset: Int64(offset(2, 16)), whence: .set)
-            #expect(read(&c, 8, fault: .device(nth: 0, errno: 5)) == .failure(.eio))
-            #expect(read(&x, 8, fault: .device(nth: 0, errno: 5)) == .failure(.eio))
+            #expect(read(&c, 8, fault: .device(nth: 0, errno: Errno(rawValue: 5))) == .failure(.eio))
+            #expect(read(&x, 8, fault: .device(nth: 0, errno: Errno(rawValue: 5))) == .failure(.eio))
             #expect(c.position == offset(2, 16))
             #expect(x.position == offset(2, 24))
         case .partialCountOnLoadError:
-            #expect(pread(&c, offset(2, 3), 13, fault: .device(nth: 1, errno: 5)).result == .failure(.eio))
-            #expect(pread(&x, offset(2, 3), 13, fault: .device(nth: 1, errno: 5)).result == .success(1))
-            #expect(pread(&x, offset(2, 3), 13, fault: .device(nth: 0, errno: 5)).result == .failure(.eio))
+            #expect(pread(&c, offset(2, 3), 13, fault: .device(nth: 1, errno: Errno(rawValue: 5))).result == .failure(.eio))
+            #expect(pread(&x, offset(2, 3), 13, fault: .device(nth: 1, errno: Errno(rawValue: 5))).result == .success(1))
+            #expect(pread(&x, offset(2, 3), 13, fault: .device(nth: 0, errno: Errno(rawValue: 5))).result == .failure(.eio))
         case .regionInfoMmap:
             #expect(try c.regionInfo(index: 0, argsz: 32).flags == [.read, .write])
             #expect(try x.regionInfo(index: 0, argsz: 32).flags == [.read, .write, .mmap])
@@ -164,8 +165,8 @@ import Testing
             #expect(pread(&c, offset(2, 0), 16).bytes == initial(bar: 2, 0..<16))
             #expect(pread(&x, offset(2, 0), 16).bytes == Array(pattern(4)) + [UInt8](repeating: 0, count: 12))
         case .storeErrorSwallowed:
-            #expect(pwrite(&c, offset(2, 0), pattern(16), fault: .device(nth: 0, errno: 5)) == .failure(.eio))
-            #expect(pwrite(&x, offset(2, 0), pattern(16), fault: .device(nth: 0, errno: 5)) == .success(16))
+            #expect(pwrite(&c, offset(2, 0), pattern(16), fault: .device(nth: 0, errno: Errno(rawValue: 5))) == .failure(.eio))
+            #expect(pwrite(&x, offset(2, 0), pattern(16), fault: .device(nth: 0, errno: Errno(rawValue: 5))) == .success(16))
             #expect(pread(&x, offset(2, 0), 16).bytes == initial(bar: 2, 0..<16))
         case .configClamped:
             #expect(pread(&c, offset(7, 4090), 8).result == .failure(.efault))

@@ -1,5 +1,6 @@
 import Foundation
 import ISMAccess
+import ISMEngine
 import enum ISMAccess.Operation
 import Testing
 @testable import ISMVFIO

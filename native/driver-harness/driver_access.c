@@ -60,7 +60,7 @@ static int probe(int s, bool fail_pool)
 	if (rc)
 		return rc < 0 ? rc : -EIO;
 	if (!sl->core)
-		ismkit_wire_broken("probe succeeded without registering a vfio_pci_core_device");
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "probe succeeded without registering a vfio_pci_core_device");
 	sl->bound = true;
 	return 0;
 }

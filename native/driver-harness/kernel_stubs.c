@@ -50,7 +50,7 @@ static struct ismk_page *mem_lookup(struct ismk_mem *m, u64 key, bool create)
 		size_t ncap = m->cap ? m->cap * 2 : 64;
 		struct ismk_page *np = calloc(ncap, sizeof(*np));
 		if (!np)
-			ismkit_wire_broken("harness out of memory (device pages)");
+			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "harness out of memory (device pages)");
 		for (size_t i = 0; i < m->cap; i++) {
 			if (!m->pages[i].key)
 				continue;
@@ -103,7 +103,7 @@ static void dev_store(struct ismk_slot *s, int bar, u64 pos, unsigned char v)
 	if (!p->bytes) {
 		p->bytes = malloc(4096);
 		if (!p->bytes)
-			ismkit_wire_broken("harness out of memory (device page)");
+			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "harness out of memory (device page)");
 		u64 base = pos & ~(u64)4095;
 		for (u64 i = 0; i < 4096; i++)
 			p->bytes[i] = ismkit_initial_byte(ismk.config.content_seed, bar, base + i);
@@ -119,7 +119,7 @@ static void trace_add(int kind, int bar, u64 pos, u32 size, u32 handle)
 		size_t ncap = ismk.trace_cap ? ismk.trace_cap * 2 : 256;
 		struct ismkit_event *nt = realloc(ismk.trace, ncap * sizeof(*nt));
 		if (!nt)
-			ismkit_wire_broken("harness out of memory (trace)");
+			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "harness out of memory (trace)");
 		ismk.trace = nt;
 		ismk.trace_cap = ncap;
 	}
@@ -232,7 +232,7 @@ static struct ismk_record *rec_add(const void *p, int kind, size_t size, const c
 		size_t ncap = ismk.caprec ? ismk.caprec * 2 : 64;
 		struct ismk_record *nr = realloc(ismk.rec, ncap * sizeof(*nr));
 		if (!nr)
-			ismkit_wire_broken("harness out of memory (registry)");
+			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "harness out of memory (registry)");
 		ismk.rec = nr;
 		ismk.caprec = ncap;
 	}
@@ -273,7 +273,7 @@ static void check_kernel_range(const void *p, size_t n, const char *what)
 			continue;
 		uintptr_t base = r->masked ^ ISMK_MASK;
 		if (a >= base && a < base + r->size && a + n > base + r->size)
-			ismkit_wire_broken("slab overflow: %s of %zu bytes at +%zu in a %zu-byte object "
+			ismkit_wire_broken(ISMKIT_BROKEN_OVERRUN, "slab overflow: %s of %zu bytes at +%zu in a %zu-byte object "
 					   "of pool %s", what, n, (size_t)(a - base), r->size, r->name);
 	}
 }
@@ -320,12 +320,12 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size, unsi
 static struct ismk_record *live_cache(struct kmem_cache *c, const char *op)
 {
 	if (!c)
-		ismkit_wire_broken("%s on a NULL pool (kernel oops)", op);
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "%s on a NULL pool (kernel oops)", op);
 	struct ismk_record *r = ismk_find(c, ISMK_REC_CACHE);
 	if (!r)
-		ismkit_wire_broken("%s on a pointer that is no pool", op);
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "%s on a pointer that is no pool", op);
 	if (r->dead)
-		ismkit_wire_broken("use after free: %s on destroyed pool %s", op, r->name);
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "use after free: %s on destroyed pool %s", op, r->name);
 	return r;
 }
 
@@ -356,9 +356,9 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 		return;
 	struct ismk_record *r = ismk_find(obj, ISMK_REC_OBJECT);
 	if (!r)
-		ismkit_wire_broken("kmem_cache_free of a pointer that is no live object of pool %s", c->name);
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "kmem_cache_free of a pointer that is no live object of pool %s", c->name);
 	if (r->masked_cache != ismk_mask(c))
-		ismkit_wire_broken("object of pool %s freed to pool %s", r->name, c->name);
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "object of pool %s freed to pool %s", r->name, c->name);
 	c->objects--;
 	rec_remove(r);
 	free(obj);
@@ -370,7 +370,7 @@ void kmem_cache_destroy(struct kmem_cache *c)
 		return;
 	struct ismk_record *r = live_cache(c, "kmem_cache_destroy");
 	if (c->objects)
-		ismkit_wire_broken("pool %s destroyed with %ld objects in use", c->name, c->objects);
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "pool %s destroyed with %ld objects in use", c->name, c->objects);
 	r->dead = true;
 	free(c);
 }
@@ -398,7 +398,7 @@ void kfree(const void *obj)
 		return;
 	struct ismk_record *r = ismk_find(obj, ISMK_REC_OBJECT);
 	if (!r)
-		ismkit_wire_broken("kfree of a pointer that is no live allocation");
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "kfree of a pointer that is no live allocation");
 	rec_remove(r);
 	free((void *)obj);
 }
@@ -409,7 +409,7 @@ void kfree(const void *obj)
 static unsigned long user_span(long long idx, unsigned long n, const char *op)
 {
 	if (idx < 0 || (unsigned long long)idx + n > ismk.ulen)
-		ismkit_wire_broken("%s of %lu bytes at user-buffer index %lld, outside the %zu-byte "
+		ismkit_wire_broken(ISMKIT_BROKEN_OVERRUN, "%s of %lu bytes at user-buffer index %lld, outside the %zu-byte "
 				   "buffer (R-READ-5)", op, n, idx, ismk.ulen);
 	if (ismk.fault.kind == ISMKIT_FAULT_USER_BUFFER && idx + (long long)n > ismk.fault.from)
 		return ismk.fault.from > idx ? (unsigned long)(ismk.fault.from - idx) : 0;
@@ -485,9 +485,9 @@ void vfio_put_device(struct vfio_device *device)
 {
 	struct ismk_record *r = ismk_find(device, ISMK_REC_DEVICE);
 	if (!r)
-		ismkit_wire_broken("vfio_put_device on a pointer that is no device");
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "vfio_put_device on a pointer that is no device");
 	if (r->dead)
-		ismkit_wire_broken("use after free: vfio_put_device on a released device");
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "use after free: vfio_put_device on a released device");
 	if (--device->ismk_refcount > 0)
 		return;
 	if (device->ops->release)
@@ -559,7 +559,7 @@ ssize_t vfio_pci_config_rw_single(struct vfio_pci_core_device *vdev, char __user
 	struct pci_dev *pdev = vdev->pdev;
 	loff_t pos = *ppos;
 	if (!pdev)
-		ismkit_wire_broken("config access before vfio_pci_core_init_dev set pdev");
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "config access before vfio_pci_core_init_dev set pdev");
 	if (pos < 0 || pos >= pdev->cfg_size || pos + (loff_t)count > pdev->cfg_size)
 		return -EFAULT;
 	size_t piece = (count >= 4 && !(pos % 4)) ? 4 : (count >= 2 && !(pos % 2)) ? 2 : 1;

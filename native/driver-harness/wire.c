@@ -13,7 +13,7 @@
 
 static void out_flush(void) { fflush(stdout); }
 
-void ismkit_wire_broken(const char *fmt, ...)
+void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[512];
@@ -23,7 +23,7 @@ void ismkit_wire_broken(const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	printf("BROKEN %s\n", msg);
+	printf("BROKEN %s %s\n", ismkit_broken_word(kind), msg);
 	out_flush();
 	_exit(3);
 }
@@ -193,7 +193,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	size_t xfer_cap = 0;
 
 	if (api->abi_version() != ISMKIT_ABI_VERSION) {
-		printf("BROKEN ABI version %d, expected %d\n", api->abi_version(), ISMKIT_ABI_VERSION);
+		printf("BROKEN harness ABI version %d, expected %d\n", api->abi_version(), ISMKIT_ABI_VERSION);
 		out_flush();
 		return 3;
 	}

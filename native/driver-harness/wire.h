@@ -14,7 +14,20 @@
 /* Runs the protocol until QUIT or end of input; returns the process exit code. */
 int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name);
 
-/* Reports that the implementation broke (use after free, overflow, ...) and ends the process. */
-void ismkit_wire_broken(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* What kind of breakage a BROKEN reply reports (its first word, docs/wire-protocol.md). */
+enum ismkit_broken_kind {
+	ISMKIT_BROKEN_OVERRUN, /* memory outside a buffer touched: slab overflow, copy outside the user buffer */
+	ISMKIT_BROKEN_MISUSE,  /* an API misused: use after free, a NULL pool, a double release */
+	ISMKIT_BROKEN_HARNESS, /* the harness itself could not go on (out of memory) */
+};
+
+/* The word a BROKEN reply starts with for `kind`. */
+static inline const char *ismkit_broken_word(enum ismkit_broken_kind kind)
+{
+	return kind == ISMKIT_BROKEN_OVERRUN ? "overrun" : kind == ISMKIT_BROKEN_MISUSE ? "misuse" : "harness";
+}
+
+/* Reports that the implementation broke and ends the process. */
+void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 #endif

@@ -138,8 +138,8 @@ extension SimulatedDevice {
 
         switch lifecycle.deviceAPool {
         case .live: break
-        case .destroyed: throw .broken("use after free: store-block pool")
-        case .missing: throw .broken("null pointer dereference: store-block pool")
+        case .destroyed: throw .broken(.misuse("use after free: store-block pool"))
+        case .missing: throw .broken(.misuse("null pointer dereference: store-block pool"))
         }
         if allocationFault && mutant != .enomemIgnored { throw .enomem }
         if bounce.count < count { bounce = [UInt8](repeating: 0, count: max(count, 4096)) }

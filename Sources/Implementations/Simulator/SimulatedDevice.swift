@@ -164,7 +164,7 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         case .none: break
         case let .device(nth, errno):
             faultNth = Int(nth)
-            faultErrno = errno
+            faultErrno = errno.rawValue
         case let .userBuffer(from): userFaultFrom = from
         case .allocation: allocationFault = true
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
 import ISMModel
 import ISMSimulator
 

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ISMAccess
-import ISMDriverSource
-import ISMHarness
+import ISMOutOfProcess
+import ISMChecks
+import ISMEngine
 
 /// `ismkit conform`: does this driver source (or this ismkit_access.h library) conform?
 /// Builds it (cached by content hash), runs the differential engine against the golden model
@@ -44,17 +45,14 @@ struct Conform: ParsableCommand {
     @Option(help: "Time-out of every call into the implementation, in seconds.")
     var timeout: Double = 10
 
-    @Option(help: "Folder for reproducer files.")
-    var output: String = "reproducers"
+    @OptionGroup var output: ReproducerOutputOptions
 
     @Flag(name: .customLong("no-lifecycle"), help: "Skip the lifecycle checks (benchmarks).")
     var noLifecycle = false
 
-    @Option(name: .customLong("sequence-length"), help: "Operations per sequence (each sequence starts a fresh process).")
-    var sequenceLength: Int = 32
+    @OptionGroup var sequence: SequenceOptions
 
-    @Option(help: "Also write a JUnit XML report (one test case per byte order) to this file.")
-    var junit: String?
+    @OptionGroup var junitOption: JUnitOptions
 
     mutating func validate() throws {
         guard (driverSource == nil) != (library == nil) else {
@@ -65,7 +63,6 @@ struct Conform: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
             throw ValidationError("\(path): no such file")
         }
-        guard sequenceLength > 0 else { throw ValidationError("--sequence-length must be positive") }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
         if library != nil, let o = byteOrder, o != .both, o.values != [ByteOrder.native] {
             throw ValidationError("a library runs in this machine's byte order (\(ByteOrder.native.rawValue)) only")
@@ -78,7 +75,7 @@ struct Conform: ParsableCommand {
         let b: Budget = budget.operations.map { .operations($0) } ?? budget.seconds.map { .seconds($0) } ?? .operations(4000)
         let options = ConformanceOptions(
             budget: b, seed: budget.seed, timeout: .milliseconds(Int64(timeout * 1000)),
-            reproducerDirectory: output, lifecycle: !noLifecycle, sequenceLength: sequenceLength)
+            reproducerDirectory: output.output, lifecycle: !noLifecycle, sequenceLength: sequence.sequenceLength)
         let name = driverSource ?? library!
         var reports: [ConformanceReport] = []
         for order in orders {
@@ -98,7 +95,7 @@ struct Conform: ParsableCommand {
             if report.conforming {
                 print("\(order.rawValue)-endian: conforming (\(rate))")
             } else {
-                print("\(order.rawValue)-endian: NON-CONFORMING: \(report.violatedRules.map(\.rawValue).joined(separator: " ")) (\(rate))")
+                print("\(order.rawValue)-endian: NON-CONFORMING: \(report.headlines.joined(separator: ", ")) (\(rate))")
                 for f in report.findings { print("  " + f.description.replacingOccurrences(of: "\n", with: "\n  ")) }
             }
         }
@@ -107,20 +104,21 @@ struct Conform: ParsableCommand {
                          reports[1].operationsPerSecond / reports[0].operationsPerSecond,
                          Int(reports[1].operationsPerSecond), Int(reports[0].operationsPerSecond)))
         }
-        if let junit {
+        if let junit = junitOption.junit {
             var j = JUnitReport(suite: "ismkit conform")
             for (order, report) in zip(orders, reports) {
                 j.cases.append(.init(
                     name: "\(name) \(order.rawValue)-endian conforms", seconds: report.seconds,
                     failure: report.conforming ? nil
-                        : ("violates " + report.violatedRules.map(\.rawValue).joined(separator: " "),
+                        : ("non-conforming: " + report.headlines.joined(separator: ", "),
                            report.findings.map(\.description).joined(separator: "\n\n"))))
             }
             try j.write(to: junit)
         }
-        let violated = Set(reports.flatMap(\.violatedRules)).sorted()
-        if !violated.isEmpty {
-            throw Finding(message: "non-conforming: " + violated.map(\.rawValue).joined(separator: " "))
+        var seen = Set<String>()
+        let found = reports.flatMap(\.headlines).filter { seen.insert($0).inserted }
+        if !found.isEmpty {
+            throw FindingExit(message: "non-conforming: " + found.joined(separator: ", "))
         }
         print("verdict: conforming")
     }

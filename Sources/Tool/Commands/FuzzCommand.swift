@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
+import ISMFuzzing
 import ISMModel
 import ISMSimulator
 
@@ -131,15 +133,15 @@ struct Fuzz: ParsableCommand {
             return (modified ?? .distantPast) >= started
         }
         let reproTarget = target == "diff-driver"
-            ? Reproducer.Target(kind: "driver-source", parameters: ["path": env["ISMKIT_DRIVER_SOURCE"] ?? "", "byte-order": ByteOrder.native.rawValue])
-            : MutantKillRun.target(mutant: m).withByteOrder(byteOrder.value)
+            ? ImplementationKind.driverSource(path: env["ISMKIT_DRIVER_SOURCE"] ?? "", byteOrder: .native).target
+            : ImplementationKind.simulator(mutant: m, byteOrder: byteOrder.value).target
         var findings = 0
         for a in new {
             findings += 1
             let path = FuzzArtifacts.reproducer(for: a, target: target == "parse" ? nil : reproTarget, device: .ism(hostByteOrder: target == "diff-sim" ? byteOrder.value : .native))
             print("finding: \(a)" + (path.map { "\n  reproducer: \($0)  (ismkit replay \($0))" } ?? ""))
         }
-        if findings > 0 { throw Finding(message: "\(findings) finding(s) in \(artifacts)") }
+        if findings > 0 { throw FindingExit(message: "\(findings) finding(s) in \(artifacts)") }
         if status != 0 { throw UsageError("the fuzzer exited with status \(status) and left no artifact") }
         print("fuzz: no finding")
     }
@@ -149,14 +151,6 @@ struct Fuzz: ParsableCommand {
         let cwd = FileManager.default.currentDirectoryPath
         if FileManager.default.fileExists(atPath: cwd + "/Package.swift") { return cwd }
         return ProcessInfo.processInfo.environment["ISMKIT_ROOT"] ?? cwd
-    }
-}
-
-extension Reproducer.Target {
-    func withByteOrder(_ o: ByteOrder) -> Reproducer.Target {
-        var t = self
-        t.parameters["byte-order"] = o.rawValue
-        return t
     }
 }
 
@@ -251,10 +245,9 @@ enum FuzzArtifacts {
         if FileManager.default.fileExists(atPath: json) { return json }
         guard let target, let data = FileManager.default.contents(atPath: artifact) else { return nil }
         var r = Reproducer.fromFuzzInput([UInt8](data), target: target, device: device)
-        if target.kind == "simulator", let diff = try? Targets.differential(for: target, device: device) {
+        if case .simulator? = try? Targets.kind(of: target, device: device), let diff = try? Targets.differential(for: target, device: device) {
             r.divergence = (try? diff.check(r.operations)) ?? nil
         }
-        do throws(ReproducerError) { try r.save(path: json) } catch { return nil }
-        return json
+        do throws(ReproducerError) { return try ReproducerStore.saveBeside(artifact: artifact, r) } catch { return nil }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
+import ISMFuzzing
 import ISMModel
 import ISMSimulator
 
@@ -25,12 +27,13 @@ enum FuzzCorpus {
             try put("parse", "ops-" + seed.name, [1] + bytes)
         }
         // Reproducer JSON for the parse target: a seed as a reproducer, and a few broken ones.
-        let sample = Reproducer(target: .init(kind: "simulator", parameters: ["mutant": "no-clamp"]), device: .ism(), seed: 1,
+        let simulator = ImplementationKind.simulator(mutant: .noClamp).target
+        let sample = Reproducer(target: simulator, device: .ism(), seed: 1,
                                 operations: FuzzSeeds.all[0].operations, divergence: nil)
         try put("parse", "json-reproducer", [0] + [UInt8](sample.encoded()))
         try put("parse", "json-truncated", [0] + [UInt8](sample.encoded().prefix(200)))
         try put("parse", "json-wrong-version", [0] + Array(#"{"format":"ismkit-reproducer","version":9}"#.utf8))
-        try put("parse", "json-bad-offset", [0] + Array(#"{"format":"ismkit-reproducer","version":1,"target":{"kind":"simulator","parameters":{}},"device":{"barLengths":[1,0,0,0,0,0],"configSize":256,"maxstbl":8,"hostByteOrder":"big","profile":"ism","storeBlocks":"strict","has64BitMMIO":true,"contentSeed":1,"peerMaxstbl":8},"operations":[{"op":"pread","offset":"zz","count":1}]}"#.utf8))
+        try put("parse", "json-bad-offset", [0] + Array(#"{"format":"ismkit-reproducer","version":1,"target":{"kind":"\#(simulator.kind)","parameters":{}},"device":{"barLengths":[1,0,0,0,0,0],"configSize":256,"maxstbl":8,"hostByteOrder":"big","profile":"ism","storeBlocks":"strict","has64BitMMIO":true,"contentSeed":1,"peerMaxstbl":8},"operations":[{"op":"pread","offset":"zz","count":1}]}"#.utf8))
 
         // The dictionary: records libFuzzer may splice in whole.
         var dict = "# ism.dict: libFuzzer -dict for diff-sim/diff-driver (docs/fuzz-encoding.md). Written by `ismkit fuzz --write-seeds`.\n"
@@ -92,7 +95,7 @@ enum FuzzCorpus {
         }
         for d in divergences { print("divergence on the correct simulator: \(d)") }
         if !missed.isEmpty || !divergences.isEmpty {
-            throw Finding(message: missed.isEmpty ? "the correct simulator diverges on the corpus"
+            throw FindingExit(message: missed.isEmpty ? "the correct simulator diverges on the corpus"
                           : "rules of sections 1-7 the corpus does not reach: " + missed.map(\.rawValue).joined(separator: ", "))
         }
         print("every rule of SPEC sections 1-7 is reached")

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import ISMAccess
 import enum ISMAccess.Operation
-import ISMHarness
+import ISMChecks
+import ISMEngine
 import ISMModel
 import ISMVFIO
 import SystemPackage
@@ -40,8 +41,7 @@ struct Hw: ParsableCommand {
 
     @OptionGroup var budget: BudgetOptions
 
-    @Option(name: .customLong("sequence-length"), help: "Operations per sequence (each starts from a fresh device fd and model).")
-    var sequenceLength: Int = 32
+    @OptionGroup var sequence: SequenceOptions
 
     @Option(name: .customLong("operations-file"), help: "Run the operations of this reproducer file instead of generated ones.")
     var operationsFile: String?
@@ -49,11 +49,9 @@ struct Hw: ParsableCommand {
     @Option(help: "Write the journal of every write the kernel accepted to this file (for checks from the device side).")
     var journal: String?
 
-    @Option(help: "Also write the run's summary as JSON to this file.")
-    var report: String?
+    @OptionGroup var reportOption: JSONReportOptions
 
-    @Option(help: "Folder for reproducer files of the differences found.")
-    var output: String = "reproducers"
+    @OptionGroup var output: ReproducerOutputOptions
 
     @Option(name: .customLong("sysfs-root"), help: ArgumentHelp("Root of sysfs (for tests).", visibility: .hidden))
     var sysfsRoot: String = "/sys"
@@ -63,10 +61,6 @@ struct Hw: ParsableCommand {
 
     @Flag(help: "No progress lines.")
     var quiet = false
-
-    mutating func validate() throws {
-        guard sequenceLength > 0 else { throw ValidationError("--sequence-length must be positive") }
-    }
 
     func run() throws {
         guard let address = PCIAddress(device) else { throw UsageError(VFIOError.badAddress(device).description) }
@@ -97,7 +91,7 @@ struct Hw: ParsableCommand {
         }
         let writes = WriteJournal()
         var hw = HardwareRun(connection: connection, profile: profile, allowList: allow, journal: writes, seed: budget.seed,
-                             budget: budget.budget(defaultSeconds: 10), sequenceLength: sequenceLength, fixed: fixed)
+                             budget: budget.budget(defaultSeconds: 10), sequenceLength: sequence.sequenceLength, fixed: fixed)
         hw.shrinkChecks = 150
         if !quiet {
             printError("ismkit hw: \(address) (\(ids(sysfs)), driver \(sysfs.driver ?? "none")) via \(connection.path), "
@@ -110,13 +104,13 @@ struct Hw: ParsableCommand {
             throw UsageError("cannot use \(address): \(error)")
         }
         let probes = fixed == nil ? (try? hw.probeTable(config: result.config)) ?? [] : []
-        hw.shrinkAndSave(&result, output: output, address: address.description)
+        hw.saveReproducers(&result, store: ReproducerStore(directory: output.output), address: address.description)
         if let journal { try writeJournal(writes, to: journal) }
         var r = makeReport(result, address: address, sysfs: sysfs, path: connection.path, allow: allow, journal: writes)
         r.kernelAnswers = probes
         printReport(r)
-        if let report { try save(r, to: report) }
-        if !result.findings.isEmpty { throw Finding() }
+        if let report = reportOption.report { try save(r, to: report) }
+        if !result.findings.isEmpty { throw FindingExit() }
     }
 
     // MARK: dry run
@@ -140,7 +134,7 @@ struct Hw: ParsableCommand {
         for (i, op) in ops.enumerated() {
             let blocked = Self.modelRefuses(op, config: config, allow: allow)
             if blocked { refused += 1 }
-            print("  \(i + 1). \(op.summary)\(blocked ? "  [refused: outside the write allow-list]" : "")")
+            print("  \(i + 1). \(op.summary(in: config.layout))\(blocked ? "  [refused: outside the write allow-list]" : "")")
         }
         print("planned: \(ops.count) operations, \(ops.filter(\.isWrite).count) writes, \(refused) refused by the allow-list")
     }
@@ -193,9 +187,11 @@ struct Hw: ParsableCommand {
             seconds: seconds, operationsPerSecond: seconds > 0 ? Double(r.operations) / seconds : 0,
             refusedWrites: r.refused, bytesWritten: journal.byteCount, writesJournaled: journal.entries.count,
             rulesExercised: r.rules.map(\.rawValue), checksNotMade: notMade,
-            differences: r.findings.map {
-                .init(rule: $0.divergence.rule.rawValue, aspect: $0.divergence.aspect.rawValue, occurrences: $0.count,
-                      first: $0.shrunkDivergence ?? $0.divergence, shrunk: $0.shrunk, reproducer: $0.reproducer)
+            differences: r.findings.compactMap { f in
+                f.divergence.map {
+                    .init(rule: $0.headline, aspect: $0.aspect.rawValue, occurrences: f.occurrences, first: $0, shrunk: f.operations,
+                          reproducer: f.reproducer)
+                }
             })
     }
 
@@ -223,7 +219,7 @@ struct Hw: ParsableCommand {
             for d in r.differences {
                 print("- [\(d.rule)] \(d.aspect), \(d.occurrences) time(s): \(Rule(rawValue: d.rule)?.summary ?? "")")
                 if let ops = d.shrunk {
-                    print("  shrunk to \(ops.count) operation(s): " + ops.map(\.summary).joined(separator: "; "))
+                    print("  shrunk to \(ops.count) operation(s): " + ops.map { $0.summary(in: d.first.layout) }.joined(separator: "; "))
                 }
                 print("  " + d.first.description.replacingOccurrences(of: "\n", with: "\n  "))
                 if let p = d.reproducer { print("  reproducer: \(p)") }

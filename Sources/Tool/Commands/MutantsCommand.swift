@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
 import ISMSimulator
 
 /// `ismkit mutants`: runs the harness against every mutant and prints the kill table.
@@ -26,8 +27,7 @@ struct Mutants: ParsableCommand {
     @Option(name: .customLong("save-reproducers"), help: "Write each kill's shrunk reproducer into this folder.")
     var saveReproducers: String?
 
-    @Option(help: "Also write a JUnit XML report (one test case per mutant; a survivor is a failure) to this file.")
-    var junit: String?
+    @OptionGroup var junitOption: JUnitOptions
 
     @Flag(help: "List the catalog (name, rule, origin) and exit.")
     var list = false
@@ -58,12 +58,16 @@ struct Mutants: ParsableCommand {
             let row = MutantKillRun.run(mutant: m, seed: seed, operationsPerMutant: operations)
             seconds.append((clock.now - started).seconds)
             if let dir = saveReproducers, let r = row.reproducer {
-                do { try r.save(path: (dir as NSString).appendingPathComponent("\(m.rawValue).json")) } catch { throw UsageError(error.description) }
+                let kind = MutantKillRun.kind(mutant: m)
+                do {
+                    try ReproducerStore(directory: dir).save(r, stem: kind.fileStem, finding: r.divergence.map { $0.headline + "-" + $0.aspect.rawValue } ?? "",
+                                                             discriminator: ReproducerStore.discriminator(seed: seed))
+                } catch { throw UsageError(error.description) }
             }
             rows.append(row)
         }
         print(render(rows))
-        if let junit {
+        if let junit = junitOption.junit {
             var j = JUnitReport(suite: "ismkit mutants")
             for (row, s) in zip(rows, seconds) {
                 j.cases.append(.init(name: "\(row.mutant.rawValue) (\(row.mutant.rule.rawValue)) is killed", seconds: s,
@@ -73,7 +77,7 @@ struct Mutants: ParsableCommand {
         }
         let survivors = rows.filter { !$0.killed }
         if !survivors.isEmpty {
-            throw Finding(message: "\(survivors.count) mutant(s) survived: \(survivors.map(\.mutant.rawValue).joined(separator: ", "))")
+            throw FindingExit(message: "\(survivors.count) mutant(s) survived: \(survivors.map(\.mutant.rawValue).joined(separator: ", "))")
         }
     }
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
+import ISMFuzzing
 import ISMModel
 
 /// `ismkit replay FILE`: runs a reproducer again, deterministically, and says whether it
@@ -33,7 +35,7 @@ struct Replay: ParsableCommand {
         let isArtifact = artifact || ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"].contains { name.hasPrefix($0) }
         do {
             if isArtifact {
-                repro = try Reproducer.load(path: file, orFuzzArtifactOf: MutantKillRun.target(mutant: try Targets.mutant(named: mutant)),
+                repro = try Reproducer.load(path: file, orFuzzArtifactOf: MutantKillRun.kind(mutant: try Targets.mutant(named: mutant)).target,
                                             device: .ism(hostByteOrder: byteOrder.value))
             } else {
                 repro = try Reproducer.load(path: file)
@@ -50,7 +52,7 @@ struct Replay: ParsableCommand {
         for (i, op) in repro.operations.enumerated() {
             let d = session.step(op, index: i)
             if verbose || d != nil {
-                print("  \(i + 1). \(op.summary)\(d == nil ? ": agrees" : "")")
+                print("  \(i + 1). \(op.summary(in: repro.device.layout))\(d == nil ? ": agrees" : "")")
             }
             if let d { found = d; break }
         }
@@ -60,8 +62,8 @@ struct Replay: ParsableCommand {
         }
         print(d.description)
         if let recorded = repro.divergence, !recorded.sameFinding(as: d) {
-            print("note: the file recorded a different finding: \(recorded.aspect.rawValue) [\(recorded.rule.rawValue)]")
+            print("note: the file recorded a different finding: \(recorded.aspect.rawValue) [\(recorded.headline)]")
         }
-        throw Finding()
+        throw FindingExit()
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import ISMAccess
-import ISMHarness
+import ISMEngine
 import ISMVFIO
 
 /// `ismkit repro --emit-c FILE.json`: a reproducer as a self-contained C program for a bug report.
@@ -22,6 +22,6 @@ struct Repro: ParsableCommand {
         let repro: Reproducer
         do { repro = try Reproducer.load(path: emitC) } catch { throw UsageError(error.description) }
         let title = "\(repro.target), \(repro.divergence.map { "\($0.aspect.rawValue) differs [\($0.rule.rawValue)]" } ?? "no recorded divergence")"
-        print(CReproducer.emit(operations: repro.operations, config: repro.device, title: title, describe: { $0.summary }), terminator: "")
+        print(CReproducer.emit(operations: repro.operations, config: repro.device, title: title, describe: { $0.summary(in: repro.device.layout) }), terminator: "")
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
 import ISMSimulator
 
 /// `ismkit run`: the main job — differential fuzzing of the simulated device against the model.
@@ -22,70 +23,62 @@ struct Run: ParsableCommand {
     @Option(help: "Driver profile: ism or vfio-pci.")
     var profile: ProfileArgument = .ism
 
-    @Option(name: .customLong("sequence-length"), help: "Operations per sequence (each sequence starts from a fresh device).")
-    var sequenceLength: Int = 32
+    @OptionGroup var sequence: SequenceOptions
 
-    @Option(help: "Folder for reproducer files.")
-    var output: String = "reproducers"
+    @OptionGroup var output: ReproducerOutputOptions
 
-    @Option(help: "Also write the run's summary as JSON to this file.")
-    var report: String?
+    @OptionGroup var report: JSONReportOptions
 
-    @Option(help: "Also write a JUnit XML report (one test case: the run) to this file.")
-    var junit: String?
+    @OptionGroup var junit: JUnitOptions
 
     @Flag(help: "No progress line.")
     var quiet = false
-
-    mutating func validate() throws {
-        guard sequenceLength > 0 else { throw ValidationError("--sequence-length must be positive") }
-    }
 
     func run() throws {
         let m = try Targets.mutant(named: mutant)
         var device = DeviceConfig.ism(hostByteOrder: byteOrder.value)
         device.profile = profile.value
         let diff = MutantKillRun.differential(config: device, mutant: m)
-        let target = MutantKillRun.target(mutant: m)
+        let kind = MutantKillRun.kind(mutant: m)
         let b = budget.budget(defaultSeconds: 10)
         if !quiet {
-            printError("ismkit run: \(target) vs model, \(device.profile.rawValue) profile, \(device.hostByteOrder.rawValue)-endian host, seed \(budget.seed), \(b)")
+            printError("ismkit run: \(kind) vs model, \(device.profile.rawValue) profile, \(device.hostByteOrder.rawValue)-endian host, seed \(budget.seed), \(b)")
         }
         let campaign = Campaign(
             differential: diff, options: GeneratorOptions(), seed: budget.seed, budget: b,
-            sequenceLength: sequenceLength,
+            sequenceLength: sequence.sequenceLength,
             progress: quiet ? nil : { p in
                 printError("  [\(Int(p.elapsed.seconds)) s] \(p.operations) operations, \(p.sequences) sequences, no divergence")
             })
         let result = try campaign.run()
-        try finish(result: result, target: target, device: device, seed: budget.seed, output: output, report: report,
-                   junit: junit, capabilities: SimulatedDevice(config: device).capabilities, compareTrace: true)
+        try finish(result: result, kind: kind, device: device, seed: budget.seed, output: output.output, report: report.report,
+                   junit: junit.junit, capabilities: SimulatedDevice(config: device).capabilities, compareTrace: true)
     }
 }
 
 /// Prints the report, writes the reproducer and JSON report, and turns a divergence into exit 1.
-func finish(result: CampaignResult, target: Reproducer.Target, device: DeviceConfig, seed: UInt64, output: String,
+func finish(result: CampaignResult, kind: ImplementationKind, device: DeviceConfig, seed: UInt64, output: String,
             report: String?, junit: String? = nil, capabilities: Capabilities, compareTrace: Bool) throws {
     var path: String?
-    if let d = result.divergence, let ops = result.shrunk {
-        let repro = Reproducer(target: target, device: device, seed: seed, operations: ops, divergence: d)
-        let name = "\(target.kind)-\(target.parameters["mutant"] ?? target.parameters["byte-order"] ?? "main")-\(d.rule.rawValue)-seed\(seed).json"
-        let p = (output as NSString).appendingPathComponent(name)
-        do { try repro.save(path: p) } catch { throw UsageError(error.description) }
-        path = p
+    if let f = result.findings.first {
+        let repro = Reproducer(target: kind.target, device: device, seed: seed, operations: f.operations, divergence: f.divergence)
+        do {
+            path = try ReproducerStore(directory: output).save(repro, stem: kind.fileStem, finding: f.slug,
+                                                               discriminator: ReproducerStore.discriminator(seed: seed))
+        } catch { throw UsageError(error.description) }
     }
-    let r = RunReport(result: result, target: target, device: device, seed: seed,
+    let r = RunReport(result: result, target: kind.target, device: device, seed: seed,
                       checksNotMade: RunReport.checksNotMade(capabilities, compareTrace: compareTrace), reproducer: path)
     r.printText()
     if let report { try r.write(to: report) }
     if let junit {
         var j = JUnitReport(suite: "ismkit run")
-        let name = "\(target) vs model, \(device.profile.rawValue), \(device.hostByteOrder.rawValue)-endian, seed \(seed)"
+        let name = "\(kind) vs model, \(device.profile.rawValue), \(device.hostByteOrder.rawValue)-endian, seed \(seed)"
         j.cases.append(.init(name: name, seconds: r.seconds, failure: result.divergence.map { d in
-            ("\(d.rule.rawValue) \(d.aspect.rawValue) differs at \(d.operation.summary)",
+            ("\(d.headline) \(d.aspect.rawValue) differs at \(d.operation.summary(in: d.layout))",
              d.description + (path.map { "\nreproducer: \($0)" } ?? ""))
         }))
         try j.write(to: junit)
     }
-    if result.divergence != nil { throw Finding() }
+    if result.divergence != nil { throw FindingExit() }
 }

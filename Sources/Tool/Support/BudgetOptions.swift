@@ -1,5 +1,5 @@
 import ArgumentParser
-import ISMHarness
+import ISMEngine
 
 /// `--seconds N | --operations N` and `--seed S`, shared by every command that runs a campaign.
 struct BudgetOptions: ParsableArguments {

@@ -1,5 +1,5 @@
-/// A finding: the run worked and found something (exit 1). The report was already printed.
-struct Finding: Error {
+/// The run worked and found something (exit 1); the report was already printed.
+struct FindingExit: Error {
     var message: String = ""
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import ISMAccess
 import enum ISMAccess.Operation
-import ISMHarness
+import ISMEngine
 import ISMModel
 
 /// The summary of one differential run, printed for people and written as JSON for CI
@@ -41,10 +41,10 @@ struct RunReport: Codable {
     /// The human-readable report.
     func printText() {
         if let d = divergence {
-            print("DIVERGENCE [\(d.rule.rawValue)] after \(operations) operations (\(String(format: "%.1f", seconds)) s)")
+            print("DIVERGENCE [\(d.headline)] after \(operations) operations (\(String(format: "%.1f", seconds)) s)")
             if let ops = shrunkOperations {
                 print("shrunk to \(ops.count) operation(s):")
-                for (i, op) in ops.enumerated() { print("  \(i + 1). \(op.summary)") }
+                for (i, op) in ops.enumerated() { print("  \(i + 1). \(op.summary(in: d.layout))") }
             }
             print(d.description)
             if let r = reproducer {

@@ -1,31 +1,22 @@
 import ISMAccess
-import ISMHarness
+import ISMChecks
+import ISMEngine
 import ISMSimulator
 
-/// Makes the implementation a reproducer names, so `replay` can run any of them.
-/// Each implementation kind is a plug-in: one case here.
+/// The implementation registry (`ImplementationKind`, in the checks layer) as the tool uses it:
+/// its errors become one-line usage errors (exit 2).
 enum Targets {
+    /// The implementation a reproducer names, made again for `replay`.
     static func differential(for target: Reproducer.Target, device: DeviceConfig) throws(UsageError) -> Differential<AnyISMAccess> {
-        switch target.kind {
-        case "simulator":
-            let mutant = try mutant(named: target.parameters["mutant"])
-            return Differential(config: device) { AnyISMAccess(SimulatedDevice(config: device, mutant: mutant)) }
-        case "driver-source", "library":
-            return try DriverSourceTargets.differential(for: target, device: device)
-        case "vfio":
-            // A real device needs the pre-flight checks and a write allow-list: hw owns both.
-            let dev = target.parameters["device"] ?? "DEVICE"
-            throw UsageError("a hardware reproducer replays on the device: ismkit hw --device \(dev) --operations-file FILE [--allow-write REGION:START-END]")
-        default:
-            throw UsageError("reproducer target kind \"\(target.kind)\" is not known to this ismkit")
-        }
+        do { return try ImplementationKind(target, device: device).differential(device: device) } catch { throw UsageError(error.description) }
+    }
+
+    /// The implementation kind a reproducer names.
+    static func kind(of target: Reproducer.Target, device: DeviceConfig) throws(UsageError) -> ImplementationKind {
+        do { return try ImplementationKind(target, device: device) } catch { throw UsageError(error.description) }
     }
 
     static func mutant(named name: String?) throws(UsageError) -> Mutant? {
-        guard let name, !name.isEmpty, name != "none" else { return nil }
-        guard let m = Mutant(rawValue: name) else {
-            throw UsageError("unknown mutant \"\(name)\" (see 'ismkit mutants --list')")
-        }
-        return m
+        do { return try ImplementationKind.mutant(named: name) } catch { throw UsageError(error.description) }
     }
 }

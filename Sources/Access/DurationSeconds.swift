@@ -1,0 +1,5 @@
+/// Durations as seconds, for rates, time-outs and reports.
+extension Duration {
+    /// The duration in seconds, for rates and reports.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

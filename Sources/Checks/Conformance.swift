@@ -1,0 +1,304 @@
+import Foundation
+import ISMAccess
+import enum ISMAccess.Operation
+import ISMEngine
+import ISMModel
+import ISMOutOfProcess
+
+/// What `ismkit conform` checks: a driver source (built into the harness for one byte order)
+/// or a library implementing include/ismkit_access.h (native byte order).
+public enum ConformanceTarget: Sendable, Hashable {
+    case driverSource(path: String)
+    case library(path: String)
+
+    /// The implementation kind for one byte order, as reproducers name it.
+    public func kind(_ order: ByteOrder) -> ImplementationKind {
+        switch self {
+        case .driverSource(let p): .driverSource(path: p, byteOrder: order)
+        case .library(let p): .library(path: p)
+        }
+    }
+
+    var path: String {
+        switch self {
+        case .driverSource(let p), .library(let p): p
+        }
+    }
+}
+
+/// How long and how hard to look.
+public struct ConformanceOptions: Sendable {
+    public var budget: Budget
+    public var seed: UInt64
+    /// The time-out of every call into the implementation.
+    public var timeout: Duration
+    /// Where reproducers are written; nil writes none.
+    public var reproducerDirectory: String?
+    /// Upper bound on re-runs while shrinking a finding (a hang gets 8: each re-run costs a time-out).
+    public var shrinkChecks: Int
+    /// Whether to run the lifecycle checks after the differential campaign.
+    public var lifecycle: Bool
+    /// Operations per generated sequence; each sequence starts from a fresh device (the harness
+    /// process is reset between sequences, or started anew when it broke).
+    public var sequenceLength: Int
+
+    public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
+                reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
+                sequenceLength: Int = 32) {
+        self.sequenceLength = sequenceLength
+        self.budget = budget
+        self.seed = seed
+        self.timeout = timeout
+        self.reproducerDirectory = reproducerDirectory
+        self.shrinkChecks = shrinkChecks
+        self.lifecycle = lifecycle
+    }
+}
+
+/// The verdict for one byte order.
+public struct ConformanceReport: Sendable {
+    public var byteOrder: ByteOrder
+    public var operations: Int
+    public var seconds: Double
+    public var findings: [Finding]
+    public var conforming: Bool { findings.isEmpty }
+    /// The SPEC rules the findings are about.
+    public var violatedRules: [Rule] { Array(Set(findings.compactMap(\.rule))).sorted() }
+    /// What was found, one headline each (rule IDs and kinds of breakage), without repeats.
+    public var headlines: [String] {
+        var seen = Set<String>()
+        return findings.map(\.headline).filter { seen.insert($0).inserted }
+    }
+    public var operationsPerSecond: Double { seconds > 0 ? Double(operations) / seconds : 0 }
+}
+
+/// Runs the differential engine against the golden model (traces compared), then the
+/// lifecycle checks of SPEC §8 (two devices at once, device cycles, injected pool-creation and
+/// allocation failures, and LeakSanitizer over them on the little-endian build).
+public enum Conformance {
+    /// The device configurations the campaign alternates: today's ISM device, and a smaller
+    /// one (maxstbl 2048, an odd-sized BAR, 256-byte config space) so the maxstbl check and
+    /// the BAR-end clamp are reachable.
+    public static func devices(_ order: ByteOrder) -> [DeviceConfig] {
+        [DeviceConfig.ism(hostByteOrder: order),
+         DeviceConfig(barLengths: [1 << 48, 4100, 0, 0, 8192, 0], configSize: 256, maxstbl: 2048,
+                      hostByteOrder: order, contentSeed: 0x5EED_0F_15A, peerMaxstbl: 4096)]
+    }
+
+    /// Builds what is needed and runs every check for one byte order.
+    public static func run(_ target: ConformanceTarget, byteOrder: ByteOrder, options: ConformanceOptions) throws(HarnessBuildError) -> ConformanceReport {
+        let make: (DeviceConfig) throws(AccessError) -> WireAccess
+        // The differential campaign's sequences share harness processes (RESET between them);
+        // the lifecycle and leak checks always start fresh processes, since a driver's
+        // file-scope globals survive a RESET and those checks are about probe/remove state.
+        var makeReused: ((DeviceConfig) throws(AccessError) -> WireAccess)?
+        var sanitized: ((DeviceConfig) throws(AccessError) -> WireAccess)?
+        switch target {
+        case .driverSource(let path):
+            let variant: HarnessVariant = byteOrder == .big ? .big : .little
+            let bin = try HarnessBuilder.build(driverSource: path, variant: variant)
+            make = { c throws(AccessError) in try WireAccess(harness: bin, config: c, timeout: options.timeout) }
+            let pool = IdleProcessPool()
+            makeReused = { c throws(AccessError) in try WireAccess(harness: bin, config: c, timeout: options.timeout, reuse: pool) }
+            if byteOrder == .little && options.lifecycle {
+                let asan = try HarnessBuilder.build(driverSource: path, variant: .littleSanitized)
+                sanitized = { c throws(AccessError) in try WireAccess(harness: asan, config: c, timeout: options.timeout) }
+            }
+        case .library(let path):
+            guard byteOrder == ByteOrder.native else {
+                throw .toolMissing("a library runs in this machine's byte order (\(ByteOrder.native.rawValue)) only")
+            }
+            guard FileManager.default.fileExists(atPath: path) else { throw .io("\(path): no such file") }
+            let host = try HarnessBuilder.buildLibraryHost()
+            make = { c throws(AccessError) in try WireAccess(libraryHost: host, library: path, config: c, timeout: options.timeout) }
+        }
+        var runner = Runner(target: target, byteOrder: byteOrder, options: options)
+        let clock = ContinuousClock()
+        let start = clock.now
+        runner.differential(makeReused ?? make)
+        // A hanging implementation would cost a time-out per lifecycle step: its finding stands alone.
+        if options.lifecycle && !runner.hung {
+            runner.lifecycle(make)
+            if let sanitized { runner.leakCheck(sanitized) }
+        }
+        return ConformanceReport(byteOrder: byteOrder, operations: runner.operations,
+                                 seconds: (clock.now - start).seconds, findings: runner.findings)
+    }
+
+    /// A named fixed sequence of SPEC §8, the rule it checks, and the device it runs on.
+    public struct LifecycleCheck: Sendable {
+        public var name: String
+        public var rule: Rule
+        public var operations: [Operation]
+    }
+
+    /// The lifecycle checks. Expected outcomes come from the golden model, not from here.
+    public static func lifecycleChecks(maxstbl: Int) -> [LifecycleCheck] {
+        let page: UInt64 = 4096
+        let twoDevices: [Operation] = [
+            .checkResources, .attachPeer(failPool: false), .checkResources,
+            .pwrite(offset: 0, count: maxstbl, pattern: 7, fault: .none),
+            .pread(offset: 0, count: 64, fault: .none),
+            .attachPeer(failPool: false),
+            .pwrite(offset: page, count: 24, pattern: 9, fault: .none),
+            .detachPeer, .checkResources,
+            .pwrite(offset: 2 * page, count: maxstbl, pattern: 11, fault: .none),
+            .pread(offset: 2 * page, count: 32, fault: .none),
+            .detachPeer, .checkResources,
+        ]
+        let cycles: [Operation] = [
+            .attachPeer(failPool: false), .detachPeer, .attachPeer(failPool: false), .detachPeer,
+            .attachPeer(failPool: false), .checkResources, .detachPeer, .checkResources,
+            .pwrite(offset: 3 * page, count: 100, pattern: 3, fault: .none), .checkResources,
+        ]
+        let poolFailure: [Operation] = [
+            .attachPeer(failPool: true), .checkResources,
+            .pwrite(offset: 0, count: 16, pattern: 5, fault: .none),
+            .attachPeer(failPool: true), .attachPeer(failPool: false), .checkResources,
+            .detachPeer, .checkResources,
+        ]
+        let allocationFailures: [Operation] = [
+            .pwrite(offset: 0, count: 16, pattern: 1, fault: .allocation),
+            .pwrite(offset: 0, count: 16, pattern: 2, fault: .none),
+            .write(count: 8, pattern: 3, fault: .allocation), .write(count: 8, pattern: 4, fault: .none),
+            .checkResources,
+        ]
+        return [
+            LifecycleCheck(name: "two devices at once, each with its own pool", rule: .life1, operations: twoDevices),
+            LifecycleCheck(name: "device cycles (attach/detach three times)", rule: .life1, operations: cycles),
+            LifecycleCheck(name: "injected pool-creation failure", rule: .life2, operations: poolFailure),
+            LifecycleCheck(name: "injected allocation failures", rule: .life2, operations: allocationFailures),
+        ]
+    }
+
+    /// Operations for the LeakSanitizer run: lifecycle paths only (no writes), so a driver
+    /// that breaks on a write still reaches a clean exit where leaks are counted.
+    public static let leakCheckOperations: [Operation] = [
+        .attachPeer(failPool: true), .attachPeer(failPool: false), .detachPeer,
+        .attachPeer(failPool: true), .attachPeer(failPool: false), .detachPeer,
+        .pwrite(offset: 0, count: 16, pattern: 1, fault: .allocation),
+        .pread(offset: 8, count: 16, fault: .none),
+    ]
+
+    struct Runner {
+        let target: ConformanceTarget
+        let byteOrder: ByteOrder
+        let options: ConformanceOptions
+        var findings: [Finding] = []
+        var operations = 0
+        var hung = false
+
+        mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
+            let devices = Conformance.devices(byteOrder)
+            for (i, device) in devices.enumerated() {
+                let budget: Budget
+                switch options.budget {
+                case .operations(let n): budget = .operations(max(1, n / devices.count))
+                case .seconds(let s): budget = .seconds(s / Double(devices.count))
+                }
+                let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
+                var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
+                                        budget: budget, sequenceLength: options.sequenceLength)
+                campaign.shrink = ShrinkBudget(checks: options.shrinkChecks)
+                campaign.check = "differential (device \(i + 1))"
+                let result: CampaignResult
+                do { result = try campaign.run() } catch {
+                    record(Self.startFailure(error, check: "device initialisation", operations: [], layout: device.layout), device: device)
+                    return
+                }
+                operations += result.operations
+                guard var f = result.findings.first else { continue }
+                if case .hang = f.divergence?.failure { hung = true }
+                f.detail = "diverges from the model after \(f.operationsBefore ?? result.operations) operations"
+                record(f, device: device)
+                return
+            }
+        }
+
+        /// A finding for an implementation that could not be started or driven: a breakage
+        /// names itself; an errno from the device set-up is a lifecycle finding (R-LIFE-1).
+        static func startFailure(_ error: AccessError, check: String, operations: [Operation], layout: OffsetLayout) -> Finding {
+            switch error {
+            case .broken(let b):
+                return Finding(check: check, divergence: nil, failure: b, rule: nil, operations: operations,
+                               detail: "the implementation could not be started", layout: layout)
+            case .errno:
+                return Finding(check: check, divergence: nil, rule: .life1, operations: operations,
+                               detail: "the implementation could not be started: \(error)", layout: layout)
+            }
+        }
+
+        mutating func lifecycle(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
+            let device = Conformance.devices(byteOrder)[0]
+            let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
+            for check in Conformance.lifecycleChecks(maxstbl: Int(device.maxstbl)) {
+                operations += check.operations.count
+                let d: Divergence?
+                do { d = try diff.check(check.operations) } catch {
+                    record(Self.startFailure(error, check: check.name, operations: check.operations, layout: device.layout), device: device)
+                    continue
+                }
+                guard let d else { continue }
+                let ops = Array(check.operations.prefix(d.index + 1))
+                // Lifecycle-caused only if the same finding needs the lifecycle operations:
+                // without them (attach, detach) it must not show up.
+                let plain = ops.filter { if case .attachPeer = $0 { false } else if case .detachPeer = $0 { false } else { true } }
+                var rule = check.rule
+                var detail = "operation \(d.index + 1) differs from the model"
+                var lifecycleCaused = plain.count < ops.count
+                if case .checkResources = d.operation { lifecycleCaused = true }
+                if !lifecycleCaused {
+                    rule = d.rule
+                } else if plain.count < ops.count, let again = try? diff.check(plain), again.sameFinding(as: d) {
+                    rule = d.rule
+                    detail += " (also without the lifecycle operations: not lifecycle-caused)"
+                }
+                record(Finding(check: check.name, divergence: d, rule: d.failure == nil ? rule : nil, operations: ops,
+                               detail: detail, layout: device.layout), device: device)
+            }
+        }
+
+        /// Runs the leak-check operations on the sanitized build and ends the process in order:
+        /// a LeakSanitizer report at exit is an R-LIFE-2 finding.
+        mutating func leakCheck(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
+            let device = Conformance.devices(byteOrder)[0]
+            let ops = Conformance.leakCheckOperations
+            let name = "LeakSanitizer over lifecycle paths"
+            operations += ops.count
+            var access: WireAccess
+            do { access = try make(device) } catch {
+                record(Self.startFailure(error, check: name, operations: ops, layout: device.layout), device: device)
+                return
+            }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
+            defer { buffer.deallocate() }
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            for op in ops {
+                switch op {
+                case .attachPeer(let f): _ = try? access.attachPeer(failPool: f)
+                case .detachPeer: _ = try? access.detachPeer()
+                case let .pwrite(o, c, _, f): _ = try? access.pwrite(from: UnsafeRawBufferPointer(rebasing: buffer[0..<c]), offset: o, fault: f)
+                case let .pread(o, c, f): _ = try? access.pread(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<c]), offset: o, fault: f)
+                default: break
+                }
+            }
+            do { try access.finish() } catch {
+                let failure: Breakage? = if case .broken(let b) = error { b } else { nil }
+                record(Finding(check: name, divergence: nil, failure: failure, rule: .life2, operations: ops,
+                               detail: "\(error)", layout: device.layout), device: device)
+            }
+        }
+
+        private mutating func record(_ f: Finding, device: DeviceConfig) {
+            var f = f
+            if let dir = options.reproducerDirectory, !f.operations.isEmpty {
+                let kind = target.kind(byteOrder)
+                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence)
+                let store = ReproducerStore(directory: dir)
+                f.reproducer = try? store.save(r, stem: kind.fileStem, finding: f.slug,
+                                               discriminator: ReproducerStore.discriminator(seed: options.seed, distinguishing: target.path + f.check))
+            }
+            findings.append(f)
+        }
+    }
+}

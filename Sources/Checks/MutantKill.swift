@@ -1,0 +1,50 @@
+import ISMAccess
+import ISMEngine
+import ISMModel
+import ISMSimulator
+
+/// One row of the kill table: whether a campaign against the mutated simulator found the
+/// mutant, on which byte order, after how many operations, and how short the shrunk
+/// reproducer is.
+public struct MutantKill: Sendable {
+    public var mutant: Mutant
+    public var killed: Bool
+    public var byteOrder: ByteOrder?
+    public var operationsToKill: Int?
+    public var shrunkLength: Int?
+    public var divergence: Divergence?
+    public var reproducer: Reproducer?
+}
+
+/// Runs a campaign against every mutant (on each byte order where it should show) and
+/// reports which were killed.
+public enum MutantKillRun {
+    /// The simulator with `mutant`, as the registry names it.
+    public static func kind(mutant: Mutant?) -> ImplementationKind { .simulator(mutant: mutant) }
+
+    public static func differential(config: DeviceConfig, mutant: Mutant?) -> Differential<SimulatedDevice> {
+        ImplementationKind.simulator(config: config, mutant: mutant)
+    }
+
+    public static func run(
+        mutant: Mutant, seed: UInt64, operationsPerMutant: Int, sequenceLength: Int = 32,
+        config: (ByteOrder) -> DeviceConfig = { DeviceConfig.ism(hostByteOrder: $0) }
+    ) -> MutantKill {
+        var used = 0
+        for order in mutant.byteOrders {
+            let cfg = config(order)
+            let campaign = Campaign(differential: differential(config: cfg, mutant: mutant), options: GeneratorOptions(), seed: seed,
+                                    budget: .operations(operationsPerMutant), sequenceLength: sequenceLength)
+            guard let result = try? campaign.run() else { continue }
+            if let f = result.findings.first, let d = f.divergence {
+                let repro = Reproducer(target: kind(mutant: mutant).target, device: cfg, seed: seed, operations: f.operations, divergence: d)
+                return MutantKill(mutant: mutant, killed: true, byteOrder: order,
+                                  operationsToKill: used + (f.operationsBefore ?? result.operations),
+                                  shrunkLength: f.operations.count, divergence: d, reproducer: repro)
+            }
+            used += result.operations
+        }
+        return MutantKill(mutant: mutant, killed: false, byteOrder: nil, operationsToKill: nil, shrunkLength: nil,
+                          divergence: nil, reproducer: nil)
+    }
+}

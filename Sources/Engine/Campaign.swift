@@ -1,0 +1,172 @@
+import ISMAccess
+import ISMModel
+
+/// Progress of a running campaign, for a progress line.
+public struct CampaignProgress: Sendable {
+    public var operations: Int
+    public var sequences: Int
+    public var findings: Int
+    public var elapsed: Duration
+}
+
+/// How many re-runs shrinking one finding may cost. Each re-run of a hanging implementation
+/// costs a time-out, so a hang gets its own, smaller budget.
+public struct ShrinkBudget: Sendable, Hashable {
+    public var checks: Int
+    public var afterHang: Int
+    public init(checks: Int, afterHang: Int = 8) {
+        self.checks = checks
+        self.afterHang = afterHang
+    }
+    /// No shrinking.
+    public static let none = ShrinkBudget(checks: 0, afterHang: 0)
+
+    func checks(for d: Divergence) -> Int {
+        if case .hang = d.failure { return afterHang }
+        return checks
+    }
+}
+
+/// What a campaign found: how much it ran and its findings (shrunk), first seen first.
+public struct CampaignResult: Sendable {
+    public var operations: Int
+    public var sequences: Int
+    public var elapsed: Duration
+    public var findings: [Finding]
+    /// Rules the model applied during the run, for coverage listings.
+    public var rulesExercised: RuleSet
+    /// Operations the campaign's filter held back (a hardware run's writes outside the allow-list).
+    public var skipped = 0
+    public var skippedExamples: [Operation] = []
+
+    public var operationsPerSecond: Double {
+        let s = elapsed.seconds
+        return s > 0 ? Double(operations) / s : 0
+    }
+    /// The first finding's divergence (shrunk), if any.
+    public var divergence: Divergence? { findings.first?.divergence }
+    /// The first finding's shrunk operations.
+    public var shrunk: [Operation]? { findings.first?.operations }
+    /// The first finding's sequence as it was seen.
+    public var original: [Operation]? { findings.first?.original }
+    /// Operations run up to and including the first diverging one.
+    public var operationsToFirstDivergence: Int? { findings.first?.operationsBefore }
+}
+
+/// The run loop every command shares: operation sequences, each from a fresh implementation
+/// and model, run side by side until the budget is spent; each finding is shrunk within its
+/// budget. Sequences come from an optional `prelude` (fixed operations, run first, continuing
+/// after a finding) and then from the generator. With `stopAtFirstFinding` the run ends at the
+/// first divergence (fuzzing, mutants, conformance); without, it records each distinct finding
+/// once, counts repeats, starts afresh after each and goes on (hardware runs, which report
+/// every check that differs). A `skip` filter holds operations back without running them.
+public struct Campaign<Impl: ISMAccess> {
+    public var differential: Differential<Impl>
+    /// Generator options; nil runs only the prelude.
+    public var options: GeneratorOptions?
+    public var seed: UInt64
+    public var budget: Budget
+    public var sequenceLength: Int
+    public var prelude: [Operation] = []
+    public var stopAtFirstFinding = true
+    public var shrink: ShrinkBudget
+    /// The check name findings carry.
+    public var check = "differential"
+    /// Operations held back: counted, never run (nil: none).
+    public var skip: ((Impl, Operation) -> Bool)?
+    /// The implementation of the first sequence, when the caller already made one.
+    public var first: Impl?
+    /// Called about every `progressInterval` while the campaign runs.
+    public var progress: ((CampaignProgress) -> Void)?
+    public var progressInterval: Duration = .seconds(5)
+
+    public init(
+        differential: Differential<Impl>, options: GeneratorOptions?, seed: UInt64, budget: Budget,
+        sequenceLength: Int = 32, shrink: Bool = true, progress: ((CampaignProgress) -> Void)? = nil
+    ) {
+        self.differential = differential
+        self.options = options
+        self.seed = seed
+        self.budget = budget
+        self.sequenceLength = sequenceLength
+        self.shrink = shrink ? ShrinkBudget(checks: 20_000) : .none
+        self.progress = progress
+    }
+
+    public func run() throws(AccessError) -> CampaignResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var generator = options.map { OperationGenerator(config: differential.config, options: $0, seed: seed) }
+        var pending = prelude[...]
+        var ops: [Operation] = []
+        ops.reserveCapacity(sequenceLength)
+        var result = CampaignResult(operations: 0, sequences: 0, elapsed: .zero, findings: [], rulesExercised: RuleSet())
+        var lastReport = start
+        let limits = budget.limits(from: start)
+        let limitOps = generator == nil ? prelude.count : limits.operations
+        let layout = differential.config.layout
+
+        var session = first.map { Session(implementation: $0, model: differential.model(), compareTrace: differential.compareTrace) }
+        if session == nil { session = try differential.session() }
+        var fresh = true
+        run: while result.operations < limitOps {
+            if generator != nil, let deadline = limits.deadline, clock.now >= deadline { break }
+            if pending.isEmpty && generator == nil { break }
+            if !fresh { session!.restart(implementation: try differential.makeImplementation(), model: differential.model()) }
+            fresh = false
+            ops.removeAll(keepingCapacity: true)
+            result.sequences += 1
+            let fromPrelude = !pending.isEmpty
+            let length = fromPrelude ? Int.max : min(sequenceLength, limitOps - result.operations)
+            var taken = 0
+            while taken < length, result.operations < limitOps {
+                let op: Operation
+                if fromPrelude {
+                    guard let next = pending.popFirst() else { break }
+                    op = next
+                } else {
+                    op = generator!.next()
+                }
+                taken += 1
+                result.operations += 1
+                if let skip, skip(session!.implementation, op) {
+                    result.skipped += 1
+                    if result.skippedExamples.count < 5 { result.skippedExamples.append(op) }
+                    continue
+                }
+                ops.append(op)
+                let d = session!.step(op, index: ops.count - 1)
+                result.rulesExercised.formUnion(session!.model.lastDecision.cited)
+                guard let d else { continue }
+                if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
+                    result.findings[k].occurrences += 1
+                } else {
+                    result.findings.append(Finding(check: check, divergence: d, operations: ops, operationsBefore: result.operations,
+                                                   layout: layout))
+                }
+                if stopAtFirstFinding { break run }
+                break  // the model's view is no longer trustworthy: start afresh
+            }
+            if let progress {
+                let now = clock.now
+                if now - lastReport >= progressInterval {
+                    lastReport = now
+                    progress(CampaignProgress(operations: result.operations, sequences: result.sequences,
+                                              findings: result.findings.count, elapsed: now - start))
+                }
+            }
+        }
+        session = nil  // the last implementation goes before shrinking makes new ones
+        for i in result.findings.indices {
+            guard let d = result.findings[i].divergence else { continue }
+            let checks = shrink.checks(for: d)
+            guard checks > 0 else { continue }
+            let s = Shrinker(differential: differential, maxChecks: checks).shrink(result.findings[i].original, divergence: d)
+            result.findings[i].operations = s.operations
+            result.findings[i].divergence = s.divergence
+            result.findings[i].rule = s.divergence.failure == nil ? s.divergence.rule : nil
+        }
+        result.elapsed = clock.now - start
+        return result
+    }
+}

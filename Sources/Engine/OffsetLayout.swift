@@ -1,0 +1,46 @@
+import ISMAccess
+
+/// How a device's file offsets split into a region index and a position (`index << shift |
+/// position`, SPEC R-OFF-1 for ism, the generic vfio-pci layout otherwise): what reports print
+/// offsets in and what the shrinker simplifies positions in, so no shift is assumed anywhere.
+public struct OffsetLayout: Sendable, Hashable {
+    public var regionShift: UInt64
+    public init(regionShift: UInt64) { self.regionShift = regionShift }
+    public init(_ profile: Profile) { regionShift = profile.regionShift }
+
+    /// The bits of the region index (every bit above the position).
+    public var indexMask: UInt64 { ~positionMask }
+    /// The bits of the position within a region.
+    public var positionMask: UInt64 { (1 << regionShift) - 1 }
+
+    /// `0x1f` for region 0, `2<<48+0x10` for region 2 in the ism layout.
+    public func describe(_ offset: UInt64) -> String {
+        let index = offset >> regionShift, pos = offset & positionMask
+        return index == 0 ? "0x" + String(pos, radix: 16) : "\(index)<<\(regionShift)+0x" + String(pos, radix: 16)
+    }
+}
+
+extension Operation {
+    /// A compact one-line form for reports, offsets in `layout`: `pread(2<<48+0x3, 13)`.
+    public func summary(in layout: OffsetLayout) -> String {
+        func off(_ o: UInt64) -> String { layout.describe(o) }
+        func f(_ fault: Fault) -> String { fault == .none ? "" : ", fault \(fault)" }
+        switch self {
+        case let .pread(o, c, fl): return "pread(\(off(o)), \(c)\(f(fl)))"
+        case let .pwrite(o, c, p, fl): return "pwrite(\(off(o)), \(c), pattern \(p)\(f(fl)))"
+        case let .read(c, fl): return "read(\(c)\(f(fl)))"
+        case let .write(c, p, fl): return "write(\(c), pattern \(p)\(f(fl)))"
+        case let .seek(o, w): return "seek(\(o < 0 ? "-0x" + String(o.magnitude, radix: 16) : "0x" + String(o, radix: 16)), \(w.rawValue))"
+        case let .regionInfo(i, a): return "region-info(\(i), argsz \(a))"
+        case .recoverHandle: return "recover-handle"
+        case let .attachPeer(fp): return fp ? "attach-peer(fail pool)" : "attach-peer"
+        case .detachPeer: return "detach-peer"
+        case .checkResources: return "check-resources"
+        }
+    }
+}
+
+extension DeviceConfig {
+    /// The offset layout of this device's profile.
+    public var layout: OffsetLayout { OffsetLayout(profile) }
+}

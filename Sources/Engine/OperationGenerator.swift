@@ -1,0 +1,162 @@
+import ISMAccess
+import SystemPackage
+import ISMModel
+
+/// Generates operation sequences biased to the edges where drivers break: every alignment
+/// 0...7; the sizes 0,1,2,3,4,5,7,8,9,15,16,4095,4096,4097 and maxstbl±1; page boundaries;
+/// BAR ends; the 1 TiB, 128 TiB and 256 TiB boundaries; invalid and negative offsets; absent
+/// BARs; config space; injected load, store, copy and allocation faults; handle recovery and
+/// a second device coming and going.
+public struct OperationGenerator: Sendable {
+    public let config: DeviceConfig
+    public let options: GeneratorOptions
+    var rng: SplitMix64
+    private let edgeCounts: [Int]
+    private let smallEdges = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16]
+    private let presentBars: [UInt64]
+    private let absentBars: [UInt64]
+
+    public init(config: DeviceConfig, options: GeneratorOptions, seed: UInt64) {
+        self.config = config
+        self.options = options
+        self.rng = SplitMix64(seed: seed)
+        let m = Int(config.maxstbl)
+        edgeCounts = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 4095, 4096, 4097, m - 1, m, m + 1].filter { $0 >= 0 && $0 <= options.maxCount }
+        presentBars = (0..<6).filter { config.barLengths[$0] > 0 }.map(UInt64.init)
+        absentBars = (0..<6).filter { config.barLengths[$0] == 0 }.map(UInt64.init)
+    }
+
+    public mutating func sequence(length: Int) -> [Operation] {
+        (0..<length).map { _ in next() }
+    }
+
+    public mutating func next() -> Operation {
+        let r = rng.below(100)
+        switch r {
+        case 0..<30: return .pread(offset: offset(), count: readCount(), fault: fault())
+        case 30..<58:
+            if let w = writeOp() { return w }
+            return .pread(offset: offset(), count: readCount(), fault: fault())
+        case 58..<65: return .read(count: readCount(), fault: fault())
+        case 65..<72:
+            if options.writes, options.mayWrite == nil { return .write(count: count(), pattern: UInt8(truncatingIfNeeded: rng.next()), fault: fault()) }
+            return .read(count: readCount(), fault: fault())
+        case 72..<82 where options.seek: return seek()
+        case 82..<90: return regionInfo()
+        case 90..<93 where options.handleRecovery: return .recoverHandle
+        case 93..<100 where options.lifecycle:
+            switch rng.below(3) {
+            case 0: return .attachPeer(failPool: rng.chance(35))
+            case 1: return .detachPeer
+            default: return .checkResources
+            }
+        default: return .pread(offset: offset(), count: readCount(), fault: fault())
+        }
+    }
+
+    private mutating func writeOp() -> Operation? {
+        guard options.writes else { return nil }
+        for _ in 0..<8 {
+            let o = offset()
+            let c = count()
+            if let may = options.mayWrite {
+                let d = DecodedOffset(offset: o, profile: config.profile)
+                guard o >> 63 == 0, may(d.index, d.position, c) else { continue }
+            }
+            return .pwrite(offset: o, count: c, pattern: UInt8(truncatingIfNeeded: rng.next()), fault: fault())
+        }
+        return nil
+    }
+
+    // MARK: edges
+
+    /// A read size: the small edges most of the time; the page-sized edges and bulk sizes
+    /// rarely (they cost hundreds of loads each and add little past the first few).
+    mutating func readCount() -> Int {
+        switch rng.below(100) {
+        case 0..<45: return smallEdges[rng.below(smallEdges.count)]
+        case 45..<48: return edgeCounts[rng.below(edgeCounts.count)]
+        case 48..<50: return rng.below(options.maxCount + 1)
+        default: return 1 + rng.below(min(64, options.maxCount))
+        }
+    }
+
+    mutating func count() -> Int {
+        switch rng.below(10) {
+        case 0..<4: return edgeCounts[rng.below(edgeCounts.count)]
+        case 4..<8: return 1 + rng.below(min(64, options.maxCount))
+        case 8: return rng.below(options.maxCount + 1)
+        default: return 1 + rng.below(24)
+        }
+    }
+
+    /// A file offset: mostly inside present BARs near their edges, sometimes config space,
+    /// absent BARs, invalid indexes, or negative.
+    mutating func offset() -> UInt64 {
+        let r = rng.below(100)
+        let index: UInt64
+        switch r {
+        case 0..<72 where !presentBars.isEmpty: index = presentBars[rng.below(presentBars.count)]
+        case 72..<84: index = UInt64(RegionIndex.config)
+        case 84..<89 where !absentBars.isEmpty: index = absentBars[rng.below(absentBars.count)]
+        case 89..<95:
+            let invalid: [UInt64] = [6, 8, 9, 15, 0xFF, 0x7FFF]
+            index = invalid[rng.below(invalid.count)]
+        case 95..<100: return (1 << 63) | (rng.next() >> 1) & ~UInt64(0xFF) | UInt64(rng.below(8))
+        default: index = 0
+        }
+        let length = index == UInt64(RegionIndex.config) ? config.configSize : (config.barLength(index) ?? 4096)
+        return DecodedOffset.offset(index: index, position: position(length: length), profile: config.profile)
+    }
+
+    /// A position near an edge of a region of `length` bytes, with every alignment.
+    mutating func position(length: UInt64) -> UInt64 {
+        let mask: UInt64 = (1 << config.profile.regionShift) - 1
+        let len = max(length, 1)
+        let base: UInt64
+        switch rng.below(10) {
+        case 0, 1: base = 0
+        case 2: base = 4096
+        case 3: base = 8192
+        case 4, 5: base = len
+        case 6: base = UInt64(rng.below(Int(min(len, 1 << 20)) / 4096 + 1)) * 4096
+        case 7 where len > 1 << 40: base = 1 << 40
+        case 8 where len > 1 << 47: base = 1 << 47
+        case 9 where len > 1 << 32: base = 1 << 32
+        default: base = len
+        }
+        let delta = Int64(rng.below(33)) - 16  // −16 ... +16
+        var p = UInt64(bitPattern: Int64(bitPattern: base) &+ delta)
+        if rng.chance(50) { p = (p & ~7) | UInt64(rng.below(8)) }  // every alignment 0...7
+        if rng.chance(5) { p = rng.next() % len }
+        return p & mask
+    }
+
+    mutating func fault() -> Fault {
+        guard options.faults, rng.chance(15) else { return .none }
+        switch rng.below(4) {
+        case 0: return .device(nth: UInt16(rng.below(3)), errno: .ioError)
+        case 1: return .device(nth: UInt16(rng.below(2)), errno: Errno(rawValue: 19))
+        case 2: return .userBuffer(from: rng.below(24))
+        default: return .allocation
+        }
+    }
+
+    mutating func seek() -> Operation {
+        if rng.chance(50) {
+            return .seek(offset: Int64(bitPattern: offset() & ~(1 << 63)), whence: .set)
+        }
+        let small = Int64(rng.below(129)) - 64
+        return .seek(offset: rng.chance(10) ? Int64.min + small.magnitude.toInt64 : small, whence: .current)
+    }
+
+    mutating func regionInfo() -> Operation {
+        let index: UInt32 = rng.chance(90) ? UInt32(rng.below(10)) : UInt32(truncatingIfNeeded: rng.next())
+        let argsz: UInt32 = rng.chance(90) ? 32 : UInt32(rng.below(32))
+        return .regionInfo(index: index, argsz: argsz)
+    }
+}
+
+extension UInt64 {
+    fileprivate var toInt64: Int64 { Int64(truncatingIfNeeded: self) }
+}

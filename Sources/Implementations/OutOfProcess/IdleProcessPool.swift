@@ -1,0 +1,59 @@
+import Foundation
+import ISMAccess
+
+/// Idle harness processes kept for the next operation sequence on the same device, so a
+/// sequence costs a `RESET` request instead of a process start (tens of milliseconds for an
+/// s390x binary under qemu).
+///
+/// Promise: only a process whose sequence ended without it breaking (no crash, hang, time-out,
+/// sanitizer report or protocol error) and that was not ended is kept; a taken process is
+/// handed out only after its `RESET` answered OK, else it is dropped (killed). Each process is
+/// handed to one instance at a time. State a driver keeps in file-scope globals survives a
+/// `RESET`: use a pool only for checks whose verdicts do not depend on a fresh process (the
+/// differential campaign), never for the lifecycle or leak checks.
+public final class IdleProcessPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [(key: String, process: WireProcess)] = []
+    private let limit: Int
+    /// Sequences served by a reused process (after a successful `RESET`).
+    public private(set) var resets = 0
+    /// Resource counts (`livePools`, `leakedObjects`) each successful `RESET` reported from
+    /// just before it, newest last (at most 64 kept).
+    public private(set) var countsBeforeReset: [ResourceCounts] = []
+
+    /// A pool keeping at most `limit` idle processes.
+    public init(limit: Int = 2) { self.limit = limit }
+
+    func give(_ process: WireProcess, key: String) {
+        guard process.reusable else { return }
+        var evicted: [WireProcess] = []
+        lock.lock()
+        idle.append((key, process))
+        while idle.count > limit { evicted.append(idle.removeFirst().process) }
+        lock.unlock()
+        evicted.removeAll()  // killed outside the lock
+    }
+
+    /// An idle process for `key`, reset to a fresh device, with the reset's reply; nil if none
+    /// (or the reset failed: that process is dropped).
+    func takeReset(key: String) -> (WireProcess, WireReply)? {
+        lock.lock()
+        let found = idle.firstIndex { $0.key == key }.map { idle.remove(at: $0).process }
+        lock.unlock()
+        guard let p = found, p.reusable else { return nil }
+        guard let line = try? p.exchange("RESET"),
+              let reply = try? WireReply.parse(line), reply.status == .ok else {
+            _ = p.fail(.protocolError("RESET failed"))
+            return nil
+        }
+        let parts = reply.data.split(separator: ".")
+        lock.lock()
+        resets += 1
+        if parts.count == 2, let pools = Int(parts[0]), let leaked = Int(parts[1]) {
+            countsBeforeReset.append(ResourceCounts(livePools: pools, leakedObjects: leaked))
+            if countsBeforeReset.count > 64 { countsBeforeReset.removeFirst() }
+        }
+        lock.unlock()
+        return (p, reply)
+    }
+}

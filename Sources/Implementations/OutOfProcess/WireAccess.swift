@@ -1,0 +1,222 @@
+import Foundation
+import ISMAccess
+import enum ISMAccess.Operation
+import SystemPackage
+
+/// An implementation under test in another process, driven over the wire protocol
+/// (docs/wire-protocol.md): a driver `main.c` built into the driver-source harness (native
+/// little-endian, sanitized, or s390x big-endian under qemu), or a library implementing
+/// include/ismkit_access.h loaded by the library host.
+///
+/// Promise: every call has a time-out; a crash, hang or sanitizer report of the other process
+/// becomes `AccessError.broken(reason)` (and stays so for every later call), never a crash of
+/// the caller. Each instance owns one process, started by `init` (or, with a `IdleProcessPool`
+/// pool, taken from it and reset) and killed when the last copy goes away, or given back to the
+/// pool if it has one and the process neither broke nor ended.
+public struct WireAccess: ISMAccess {
+    final class Connection {
+        let process: WireProcess
+        let capabilities: Capabilities
+        var trace: [TraceEvent] = []
+        /// Where the process goes when the last copy goes away, if it may be reused.
+        var reuse: (pool: IdleProcessPool, key: String)?
+        init(process: WireProcess, capabilities: Capabilities) {
+            self.process = process
+            self.capabilities = capabilities
+        }
+        deinit {
+            if let reuse, process.reusable { reuse.pool.give(process, key: reuse.key) }
+        }
+    }
+
+    let connection: Connection
+    public var capabilities: Capabilities { connection.capabilities }
+
+    /// Starts `command` (a harness or the library host), then configures the device.
+    ///
+    /// With `reuse`, a process a previous instance left in the pool (same command, environment,
+    /// time-out and device) is taken and sent `RESET` instead of starting a new one, and this
+    /// instance's process goes back to the pool when its last copy goes away, unless it broke.
+    /// A `RESET` that does not answer OK drops that process and starts a fresh one.
+    public init(command: [String], config: DeviceConfig, timeout: Duration = .seconds(10),
+                environment: [String: String] = [:], reuse: IdleProcessPool? = nil) throws(AccessError) {
+        let bars = config.barLengths.map(String.init).joined(separator: " ")
+        let line = "CONFIG \(bars) \(config.configSize) \(config.maxstbl) \(config.peerMaxstbl) \(config.contentSeed) \(config.storeBlocks == .strict ? 1 : 0)"
+        let key = ([timeout.description, line] + command + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .joined(separator: "\u{1}")
+        if let reuse, let (p, reply) = reuse.takeReset(key: key) {
+            connection = Connection(process: p, capabilities: Self.capabilities(p))
+            connection.trace.append(contentsOf: reply.trace)
+            connection.reuse = (reuse, key)
+            return
+        }
+        let p = try PrestartedProcesses.shared.take(arguments: command, environment: environment, timeout: timeout)
+        try p.greet()
+        connection = Connection(process: p, capabilities: Self.capabilities(p))
+        _ = try call(line)
+        if let reuse { connection.reuse = (reuse, key) }
+    }
+
+    private static func capabilities(_ p: WireProcess) -> Capabilities {
+        let caps = UInt32(p.hello[3]) ?? 0
+        let order: ByteOrder = p.hello[2] == "big" ? .big : .little
+        return Capabilities(
+            trace: caps & 0x01 != 0, faults: caps & 0x02 != 0, lifecycle: caps & 0x04 != 0,
+            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, hostByteOrder: order, profile: .ism)
+    }
+
+    /// A driver source built into `harness`.
+    /// `reuse`: see `init(command:…)`; never for the sanitized build (its leak report at exit
+    /// would mix sequences).
+    public init(harness: HarnessBinary, config: DeviceConfig, timeout: Duration = .seconds(10),
+                reuse: IdleProcessPool? = nil) throws(AccessError) {
+        let env = harness.variant == .littleSanitized
+            ? ["ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:allocator_may_return_null=1",
+               "LSAN_OPTIONS": "exitcode=23"]
+            : [:]
+        try self.init(command: harness.command, config: config, timeout: timeout, environment: env,
+                      reuse: harness.variant == .littleSanitized ? nil : reuse)
+    }
+
+    /// A library implementing include/ismkit_access.h, loaded by the library host at `host`.
+    public init(libraryHost host: String, library: String, config: DeviceConfig, timeout: Duration = .seconds(10)) throws(AccessError) {
+        try self.init(command: [host, library], config: config, timeout: timeout)
+    }
+
+    /// Ends the process in order (QUIT) and reports what a sanitizer found at exit (leaks).
+    public func finish() throws(AccessError) {
+        try connection.process.finish()
+    }
+
+    // MARK: the protocol
+
+    /// Sends a request; returns the OK reply, throws the errno of an ERR reply or `broken` for
+    /// anything else. The reply's trace is kept for `takeTrace`.
+    private func call(_ request: String) throws(AccessError) -> WireReply {
+        let line = try connection.process.exchange(request)
+        let reply: WireReply
+        do { reply = try WireReply.parse(line) } catch { throw connection.process.fail(error) }
+        connection.trace.append(contentsOf: reply.trace)
+        if reply.status == .err { throw .errno(Errno(rawValue: CInt(reply.value))) }
+        return reply
+    }
+
+    // MARK: ISMAccess
+
+    public mutating func regionInfo(index: UInt32, argsz: UInt32) throws(AccessError) -> RegionInfo {
+        let r = try call("INFO \(index) \(argsz)")
+        let p = r.data.split(separator: ".")
+        guard p.count == 3, let off = UInt64(p[0]), let size = UInt64(p[1]), let flags = UInt32(p[2]) else {
+            throw connection.process.fail(.protocolError("bad region info \"\(r.data.prefix(60))\""))
+        }
+        return RegionInfo(index: index, offset: off, size: size, flags: RegionFlags(rawValue: flags))
+    }
+
+    public mutating func pread(into buffer: UnsafeMutableRawBufferPointer, offset: UInt64, fault: Fault) throws(AccessError) -> Int {
+        try readCall("PREAD \(offset) \(buffer.count) \(Self.token(fault)) \(Self.hexInitial(UnsafeRawBufferPointer(buffer)))", into: buffer)
+    }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer, fault: Fault) throws(AccessError) -> Int {
+        try readCall("READ \(buffer.count) \(Self.token(fault)) \(Self.hexInitial(UnsafeRawBufferPointer(buffer)))", into: buffer)
+    }
+
+    public mutating func pwrite(from buffer: UnsafeRawBufferPointer, offset: UInt64, fault: Fault) throws(AccessError) -> Int {
+        Int(try call("PWRITE \(offset) \(Self.token(fault)) \(Self.hex(buffer))").value)
+    }
+
+    public mutating func write(from buffer: UnsafeRawBufferPointer, fault: Fault) throws(AccessError) -> Int {
+        Int(try call("WRITE \(Self.token(fault)) \(Self.hex(buffer))").value)
+    }
+
+    public mutating func seek(offset: Int64, whence: Operation.Whence) throws(AccessError) -> Int64 {
+        try call("SEEK \(offset) \(whence == .set ? "set" : "cur")").value
+    }
+
+    public mutating func recoverHandle() throws(AccessError) { _ = try call("RECOVER") }
+    public mutating func attachPeer(failPool: Bool) throws(AccessError) { _ = try call("ATTACH \(failPool ? 1 : 0)") }
+    public mutating func detachPeer() throws(AccessError) { _ = try call("DETACH") }
+
+    public mutating func resources() throws(AccessError) -> ResourceCounts {
+        let r = try call("RESOURCES")
+        let p = r.data.split(separator: ".")
+        guard p.count == 2, let pools = Int(p[0]), let leaked = Int(p[1]) else {
+            throw connection.process.fail(.protocolError("bad resource counts \"\(r.data.prefix(60))\""))
+        }
+        return ResourceCounts(livePools: pools, leakedObjects: leaked)
+    }
+
+    public mutating func takeTrace(into events: inout [TraceEvent]) {
+        events.append(contentsOf: connection.trace)
+        connection.trace.removeAll(keepingCapacity: true)
+    }
+
+    /// A read: the reply carries the whole buffer (bytes of earlier loads stay on a failure).
+    private func readCall(_ request: String, into buffer: UnsafeMutableRawBufferPointer) throws(AccessError) -> Int {
+        let line = try connection.process.exchange(request)
+        let reply: WireReply
+        do { reply = try WireReply.parse(line) } catch { throw connection.process.fail(error) }
+        guard Self.unhex(reply.data, into: buffer) else {
+            throw connection.process.fail(.protocolError("\(reply.data.count / 2) data bytes for a \(buffer.count)-byte buffer"))
+        }
+        connection.trace.append(contentsOf: reply.trace)
+        if reply.status == .err { throw .errno(Errno(rawValue: CInt(reply.value))) }
+        return Int(reply.value)
+    }
+
+    // MARK: encoding
+
+    static func token(_ f: Fault) -> String {
+        switch f {
+        case .none: "-"
+        case let .device(nth, errno): "D\(nth):\(errno.rawValue)"
+        case let .userBuffer(from): "U\(from)"
+        case .allocation: "A"
+        }
+    }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A read's initial buffer: `-` for empty or all-zero bytes, else lowercase hex.
+    static func hexInitial(_ b: UnsafeRawBufferPointer) -> String {
+        b.allSatisfy({ $0 == 0 }) ? "-" : hex(b)
+    }
+
+    /// A write's data: `-` only when empty (its length is the count), else lowercase hex.
+    static func hex(_ b: UnsafeRawBufferPointer) -> String {
+        if b.isEmpty { return "-" }
+        return String(unsafeUninitializedCapacity: b.count * 2) { out in
+            var i = 0
+            for byte in b {
+                out[i] = digits[Int(byte >> 4)]
+                out[i + 1] = digits[Int(byte & 15)]
+                i += 2
+            }
+            return i
+        }
+    }
+
+    static func unhex(_ s: Substring, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        if s == "-" {
+            if buffer.count > 0 { buffer.initializeMemory(as: UInt8.self, repeating: 0) }
+            return true
+        }
+        let u = s.utf8
+        guard u.count == buffer.count * 2 else { return false }
+        func v(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+        var i = 0
+        var it = u.makeIterator()
+        while let h = it.next(), let l = it.next() {
+            guard let hv = v(h), let lv = v(l) else { return false }
+            buffer[i] = hv << 4 | lv
+            i += 1
+        }
+        return true
+    }
+}
