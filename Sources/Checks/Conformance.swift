@@ -199,7 +199,7 @@ public enum Conformance {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
                 var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
-                campaign.shrink = ShrinkBudget(checks: options.shrinkChecks)
+                campaign.shrink = .init(checks: options.shrinkChecks)
                 campaign.check = "differential (device \(i + 1))"
                 let result: CampaignResult
                 do { result = try campaign.run() } catch {

@@ -143,7 +143,7 @@ public struct HardwareRun {
                                 seed: seed, budget: budget, sequenceLength: sequenceLength)
         campaign.prelude = fixed ?? Self.probes(profile: profile, writes: !allowList.isReadOnly)
         campaign.stopAtFirstFinding = false
-        campaign.shrink = ShrinkBudget(checks: shrinkChecks, afterHang: min(8, shrinkChecks))
+        campaign.shrink = .init(checks: shrinkChecks, afterHang: min(8, shrinkChecks))
         campaign.check = "hardware"
         campaign.first = first
         campaign.skip = { device, op in device.refuses(op) }

@@ -9,24 +9,6 @@ public struct CampaignProgress: Sendable {
     public var elapsed: Duration
 }
 
-/// How many re-runs shrinking one finding may cost. Each re-run of a hanging implementation
-/// costs a time-out, so a hang gets its own, smaller budget.
-public struct ShrinkBudget: Sendable, Hashable {
-    public var checks: Int
-    public var afterHang: Int
-    public init(checks: Int, afterHang: Int = 8) {
-        self.checks = checks
-        self.afterHang = afterHang
-    }
-    /// No shrinking.
-    public static let none = ShrinkBudget(checks: 0, afterHang: 0)
-
-    func checks(for d: Divergence) -> Int {
-        if case .hang = d.failure { return afterHang }
-        return checks
-    }
-}
-
 /// What a campaign found: how much it ran and its findings (shrunk), first seen first.
 public struct CampaignResult: Sendable {
     public var operations: Int
@@ -69,7 +51,7 @@ public struct Campaign<Impl: ISMAccess> {
     public var sequenceLength: Int
     public var prelude: [Operation] = []
     public var stopAtFirstFinding = true
-    public var shrink: ShrinkBudget
+    public var shrink: Shrinker<Impl>.Budget
     /// The check name findings carry.
     public var check = "differential"
     /// Operations held back: counted, never run (nil: none).
@@ -89,7 +71,7 @@ public struct Campaign<Impl: ISMAccess> {
         self.seed = seed
         self.budget = budget
         self.sequenceLength = sequenceLength
-        self.shrink = shrink ? ShrinkBudget(checks: 20_000) : .none
+        self.shrink = shrink ? .init(checks: 20_000) : .none
         self.progress = progress
     }
 

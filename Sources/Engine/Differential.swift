@@ -7,7 +7,8 @@ public struct Differential<Impl: ISMAccess> {
     public let config: DeviceConfig
     public let contents: GoldenModel.Contents
     public let compareTrace: Bool?
-    /// Makes a fresh implementation for each sequence (a new process, device or simulator).
+    /// Makes a fresh implementation for each sequence (a simulator, a harness process reset or
+    /// started anew, a new device fd).
     public let makeImplementation: () throws(AccessError) -> Impl
 
     public init(

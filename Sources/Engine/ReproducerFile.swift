@@ -28,7 +28,7 @@ extension Reproducer {
         guard r.device.barLengths.count == 6 else { throw ReproducerError("\(name): device.barLengths must have 6 entries") }
         guard r.device.maxstbl > 0, r.device.maxstbl <= 1 << 20 else { throw ReproducerError("\(name): device.maxstbl must be 1...1048576") }
         if let big = r.operations.first(where: { ($0.count ?? 0) > Limits.maxTransfer }) {
-            throw ReproducerError("\(name): operation \(big.summary) exceeds the \(Limits.maxTransfer)-byte transfer limit")
+            throw ReproducerError("\(name): operation \(big.summary(in: r.device.layout)) exceeds the \(Limits.maxTransfer)-byte transfer limit")
         }
         return r
     }
@@ -44,8 +44,9 @@ extension Reproducer {
         return (try? e.encode(self)) ?? Data()
     }
 
-    /// Writes the file, creating its folder; the error says what failed.
-    public func save(path: String) throws(ReproducerError) {
+    /// Writes the file, creating its folder; the error says what failed. Only `ReproducerStore`
+    /// writes reproducers: it alone names them.
+    func save(path: String) throws(ReproducerError) {
         let url = URL(fileURLWithPath: path)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -143,3 +143,23 @@ public struct Shrinker<Impl: ISMAccess> {
         return out
     }
 }
+
+extension Shrinker {
+    /// How many re-runs shrinking one finding may cost. Each re-run of a hanging implementation
+    /// costs a time-out, so a hang gets its own, smaller budget.
+    public struct Budget: Sendable, Hashable {
+        public var checks: Int
+        public var afterHang: Int
+        public init(checks: Int, afterHang: Int = 8) {
+            self.checks = checks
+            self.afterHang = afterHang
+        }
+        /// No shrinking.
+        public static var none: Budget { Budget(checks: 0, afterHang: 0) }
+
+        func checks(for d: Divergence) -> Int {
+            if case .hang = d.failure { return afterHang }
+            return checks
+        }
+    }
+}

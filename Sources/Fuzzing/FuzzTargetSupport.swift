@@ -48,7 +48,7 @@ public enum FuzzTarget {
     ) {
         var campaign = Campaign(differential: differential, options: nil, seed: 0, budget: .operations(FuzzEncoding.maxOperations))
         campaign.prelude = FuzzEncoding.decode(input)
-        campaign.shrink = ShrinkBudget(checks: shrinkChecks)
+        campaign.shrink = .init(checks: shrinkChecks)
         guard let result = try? campaign.run(), let f = result.findings.first, let d = f.divergence else { return }
         finding(Reproducer(target: target, device: differential.config, seed: nil, operations: f.operations, divergence: d), input: input)
     }

@@ -34,24 +34,28 @@ extension DriverSourceTests {
         #expect(elapsed < .seconds(60))
     }
 
-    @Test(arguments: [ByteOrder.little, .big])
-    func aSegfaultIsAFinding(order: ByteOrder) throws {
-        let path = try Self.variant(of: "merged", replacing: " ssize_t done = 0;\n int ret;",
-                                    with: " ssize_t done = 0; if (count == 3) *(volatile int *)0 = 0;\n int ret;", name: "segv")
+    /// The first finding of a short conformance run (no lifecycle checks) on a one-line variant of merged.
+    static func firstFinding(replacing original: String, with replacement: String, name: String, order: ByteOrder) throws -> Finding {
+        let path = try Self.variant(of: "merged", replacing: original, with: replacement, name: name)
         let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
         let f = try #require(r.findings.first)
+        #expect(f.rule == nil && r.violatedRules.isEmpty, "a breakage is not reported as the rule of the operation it happened in: \(f)")
+        return f
+    }
+
+    @Test(arguments: [ByteOrder.little, .big])
+    func aSegfaultIsACrashWithItsSignal(order: ByteOrder) throws {
+        let f = try Self.firstFinding(replacing: " ssize_t done = 0;\n int ret;",
+                                      with: " ssize_t done = 0; if (count == 3) *(volatile int *)0 = 0;\n int ret;", name: "segv", order: order)
         #expect(f.headline == "crash (SIGSEGV)", "\(f)")
         guard case .crash(let signal, _)? = f.divergence?.failure else { Issue.record("not a crash: \(f)"); return }
         #expect(signal == 11)
-        #expect(f.rule == nil, "a crash is not reported as the rule of the operation it happened in: \(f)")
     }
 
     @Test(arguments: [ByteOrder.little, .big])
     func aOneByteOverrunOfTheUserBufferIsAnOverrun(order: ByteOrder) throws {
-        let path = try Self.variant(of: "merged", replacing: " if (copy_from_user(data, buf, count)) {",
-                                    with: " if (copy_from_user(data, buf, count + 1)) {", name: "overrun")
-        let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
-        let f = try #require(r.findings.first)
+        let f = try Self.firstFinding(replacing: " if (copy_from_user(data, buf, count)) {",
+                                      with: " if (copy_from_user(data, buf, count + 1)) {", name: "overrun", order: order)
         #expect(f.headline == "buffer overrun", "\(f)")
         guard case .overrun(let what)? = f.divergence?.failure else { Issue.record("not an overrun: \(f)"); return }
         #expect(what.contains("outside the"), "\(what)")
@@ -59,10 +63,8 @@ extension DriverSourceTests {
 
     @Test(arguments: [ByteOrder.little, .big])
     func strayDriverOutputIsAProtocolError(order: ByteOrder) throws {
-        let path = try Self.variant(of: "merged", replacing: " ssize_t done = 0;\n int ret;",
-                                    with: " ssize_t done = 0; if (count == 3) printf(\"debug: read of 3\\n\");\n int ret;", name: "stray")
-        let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
-        let f = try #require(r.findings.first)
+        let f = try Self.firstFinding(replacing: " ssize_t done = 0;\n int ret;",
+                                      with: " ssize_t done = 0; if (count == 3) printf(\"debug: read of 3\\n\");\n int ret;", name: "stray", order: order)
         #expect(f.headline == "protocol error", "\(f)")
         guard case .protocolError(let what)? = f.divergence?.failure else { Issue.record("not a protocol error: \(f)"); return }
         #expect(what.contains("debug: read of 3"), "\(what)")

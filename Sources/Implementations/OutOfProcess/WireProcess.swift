@@ -262,32 +262,3 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
     defer { for p in ptrs { free(p) } }
     return body(ptrs)
 }
-
-/// One started-but-unused process per command, so the next implementation does not wait for
-/// a process (a static s390x binary under qemu takes tens of milliseconds to start): taking one
-/// starts its successor, which starts up while the taker works. At most two are kept.
-final class PrestartedProcesses: @unchecked Sendable {
-    static let shared = PrestartedProcesses()
-    private let lock = NSLock()
-    private var spares: [(key: String, process: WireProcess)] = []
-
-    /// A started process for `arguments`, from the spares or new, and a successor started.
-    func take(arguments: [String], environment: [String: String], timeout: Duration) throws(AccessError) -> WireProcess {
-        let key = ([timeout.description] + arguments + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
-            .joined(separator: "\u{1}")
-        lock.lock()
-        let spare = spares.firstIndex { $0.key == key }.map { spares.remove(at: $0).process }
-        lock.unlock()
-        let process: WireProcess
-        if let spare { process = spare } else { process = try WireProcess(arguments: arguments, environment: environment, timeout: timeout) }
-        if let next = try? WireProcess(arguments: arguments, environment: environment, timeout: timeout) {
-            var evicted: [WireProcess] = []
-            lock.lock()
-            spares.append((key, next))
-            while spares.count > 2 { evicted.append(spares.removeFirst().process) }
-            lock.unlock()
-            evicted.removeAll()  // killed outside the lock
-        }
-        return process
-    }
-}
