@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci check cli-check conform conform-ci conform-bench vm-test
+.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -20,7 +20,8 @@ help:
 	@echo "make coverage   line coverage of the driver access path by the committed corpus (llvm-cov)"
 	@echo "make fuzz-bench exec/s diff-driver vs plain C, and time to first finding per mutant"
 	@echo "make cli-check  exit codes and one-line errors of the ismkit command line"
-	@echo "make check      the whole test suite: test, cli-check, conform-ci, fuzz-ci, vm-test (.ci/run runs this)"
+	@echo "make report-check  KTAP, JSON, JUnit and SARIF reports validated; SIGINT leaves valid files and no process"
+	@echo "make check      the whole test suite: test, cli-check, report-check, conform-ci, fuzz-ci, vm-test (.ci/run runs this)"
 
 build:
 	$(SWIFT) build
@@ -52,11 +53,14 @@ conform-bench: release
 vm-test:
 	bash vm/vm-test.sh
 
+report-check: build
+	python3 scripts/report-checks.py $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)
+
 cli-check: build
-	scripts/cli-checks.sh $$($(SWIFT) build --show-bin-path)/ismkit
+	scripts/cli-checks.sh $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)
 
 # The README's test command, and what .ci/run runs after installing what it needs.
-check: test cli-check conform-ci fuzz-ci vm-test
+check: test cli-check report-check conform-ci fuzz-ci vm-test
 
 ci: check
 

@@ -127,5 +127,13 @@ let package = Package(
             dependencies: ["ISMAccess", "ISMModel", "ISMEngine", "ISMChecks", "ISMVFIO", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/VFIOTests"
         ),
+        // ismkit-agent through the host's client (AgentConnection, AgentDevice, the hardware run), on the
+        // agent's fake-device test build (native/agent/build.sh).
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["ISMAccess", "ISMModel", "ISMEngine", "ISMChecks", "ISMOutOfProcess", "ISMVFIO",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/AgentTests"
+        ),
     ]
 )

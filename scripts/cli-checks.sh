@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the ismkit command line: exit codes and one-line errors for bad input,
 # a finding on a mutant, a clean run on the correct simulator, replay determinism.
-# Usage: scripts/cli-checks.sh path/to/ismkit
+# Usage: scripts/cli-checks.sh path/to/ismkit [SHARED]
 set -uo pipefail
 ismkit=${1:?usage: scripts/cli-checks.sh ISMKIT}
 work=$(mktemp -d)
@@ -61,5 +61,47 @@ assert r.get("failures") == "1" and "R-BAR-3" in r.find(".//failure").get("messa
 PY
 then echo "ok   JUnit reports parse and say what was found"; passed=$((passed+1))
 else echo "FAIL JUnit reports"; failed=$((failed+1)); fi
+# Numbers out of range, paths checked before any work, strict reproducer files, not-a-driver.
+shared=${2:-../shared}
+check "seconds too large"         2 -- run --seconds 1e20
+check "negative seconds"          2 -- run --seconds -1
+if grep -q "Missing value" "$work/err"; then echo "FAIL negative seconds: read as a missing value"; failed=$((failed+1)); fi
+check "sequence length too large" 2 -- run --sequence-length 1000000000 --operations 10
+check "time-out too large"        2 -- conform --driver-source "$shared/kernel/merged/main.c" --timeout 1e300
+check "unwritable JSON report"    2 -- run --operations 10 --json /nonexistent-folder/r.json
+check "report path is a folder"   2 -- run --operations 10 --sarif "$work"
+check "unwritable --output"       2 -- run --operations 10 --output /proc/ismkit-cannot-write-here
+start=$(date +%s%N)
+check "unwritable --junit, before the run" 2 -- run --seconds 30 --junit /proc/r.xml
+if [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ]; then echo "ok   a bad report path is refused before the run"; passed=$((passed+1));
+else echo "FAIL a bad report path was noticed only after the run"; failed=$((failed+1)); fi
+python3 - "$repro" "$work" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = json.loads(json.dumps(r)); bad["operations"][0]["faul"] = "allocation"
+json.dump(bad, open(sys.argv[2] + "/unknown-key.json", "w"))
+big = json.loads(json.dumps(r)); big["device"]["barLengths"][0] = 2**63
+json.dump(big, open(sys.argv[2] + "/huge-bar.json", "w"))
+cfg = json.loads(json.dumps(r)); cfg["device"]["configSize"] = 0
+json.dump(cfg, open(sys.argv[2] + "/config-0.json", "w"))
+PY
+check "reproducer with an unknown key" 2 -- replay "$work/unknown-key.json"
+grep -q 'operations\[0\].faul' "$work/err" || { echo "FAIL the unknown key's path is not named"; failed=$((failed+1)); }
+check "reproducer with a 2^63-byte BAR" 2 -- replay "$work/huge-bar.json"
+check "reproducer with config size 0"  2 -- replay "$work/config-0.json"
+: > "$work/empty.c"
+check "an empty main.c is not a driver" 2 -- conform --driver-source "$work/empty.c"
+grep -q "no vfio_device_ops / pci_driver found" "$work/err" || { echo "FAIL empty main.c: not said to be no driver"; failed=$((failed+1)); }
+"$ismkit" repro --emit-c "$repro" > /dev/full 2>"$work/err"; got=$?
+if [ "$got" -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ]; then echo "ok   a full standard output is an error (exit 2)"; passed=$((passed+1));
+else echo "FAIL repro --emit-c > /dev/full: exit $got"; cat "$work/err"; failed=$((failed+1)); fi
+# --seconds holds to within a second (the build of the harness is cached by the checks above).
+"$ismkit" conform --driver-source "$shared/kernel/merged/main.c" --byte-order little --operations 10 --quiet --output "$work/c" >/dev/null 2>&1
+for cmd in "run --seconds 2 --quiet --output $work/t" "conform --driver-source $shared/kernel/merged/main.c --byte-order both --seconds 3 --quiet --output $work/t"; do
+  want=$(echo "$cmd" | sed -E 's/.*--seconds ([0-9]+).*/\1/')
+  start=$(date +%s%N); "$ismkit" $cmd >/dev/null 2>&1; ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  if [ "$ms" -le $(( want * 1000 + 1000 )) ]; then echo "ok   ${cmd%% *} --seconds $want took ${ms} ms"; passed=$((passed+1));
+  else echo "FAIL ${cmd%% *} --seconds $want took ${ms} ms"; failed=$((failed+1)); fi
+done
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

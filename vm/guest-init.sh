@@ -1,6 +1,8 @@
 #!/bin/busybox sh
 # /init of the vm-test guest: loads the VFIO modules, binds the ivshmem device to vfio-pci,
-# runs the checks the host asked for (kernel command line ismkit.mode=hw|repro) and powers off.
+# runs the checks the host asked for (kernel command line ismkit.mode=hw|repro|agent) and powers off.
+# In agent mode the host drives: ismkit-agent serves the device on a virtio-serial port, once per
+# host run, and the host runs `ismkit hw --connect` against it.
 # Console lines starting with "RESULT " are what the host checks; files go out on ttyS1.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -33,7 +35,7 @@ if [ "$MODE" = hw ]; then
   /ismkit hw --device $D > /tmp/pre1 2>&1; echo "RESULT preflight-unbound rc=$? $(cat /tmp/pre1)"
   /ismkit hw --device 0000:00:1e.7 > /tmp/pre2 2>&1; echo "RESULT preflight-missing rc=$? $(cat /tmp/pre2)"
   bind
-  su nobody -s /bin/sh -c "/ismkit hw --device $D --operations 10" > /tmp/pre3 2>&1; echo "RESULT preflight-permission rc=$? $(cat /tmp/pre3)"
+  su nobody -s /bin/sh -c "cd /tmp && /ismkit hw --device $D --operations 10" > /tmp/pre3 2>&1; echo "RESULT preflight-permission rc=$? $(cat /tmp/pre3)"
   /ismkit hw --device $D --dry-run --operations 20 --allow-write 2:0x0-0xfff > /tmp/dry 2>&1; echo "RESULT dry-run rc=$?"
   send dry.txt /tmp/dry
 
@@ -70,6 +72,33 @@ if [ "$MODE" = hw ]; then
   /ismkit hw --device $D --operations 400 --seed 4 --journal /tmp/j4 --report /tmp/r4.json --output /tmp/repro4 --quiet > /tmp/o4 2>&1
   echo "RESULT run4 rc=$?"
   send run4.txt /tmp/o4; send j4 /tmp/j4
+elif [ "$MODE" = agent ]; then
+  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console; do
+    [ -f /mod/$m.ko ] && insmod /mod/$m.ko
+  done
+  bind
+  # /dev/virtio-ports/NAME, as udev would make it.
+  mkdir -p /dev/virtio-ports
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    for p in /sys/class/virtio-ports/*; do
+      [ -f "$p/name" ] && [ "$(cat $p/name)" = ismkit ] && ln -sf /dev/$(basename $p) /dev/virtio-ports/ismkit
+    done
+    [ -e /dev/virtio-ports/ismkit ] && break
+    sleep 1
+  done
+  echo "RESULT port $(readlink /dev/virtio-ports/ismkit)"
+  # One agent session per host run (the host waits for "agent-start NAME", then connects; the
+  # agent's greeting waits for the host end of the port). Each agent has its own allow-list.
+  serve() {  # $1 = name, $2... = the agent's options
+    n=$1; shift
+    echo "RESULT agent-start $n"
+    /ismkit-agent --port /dev/virtio-ports/ismkit --journal /tmp/aj-$n "$@" $D > /tmp/agent-$n.out 2>&1
+    echo "RESULT agent-$n rc=$? $(head -c 300 /tmp/agent-$n.out)"
+    send aj-$n /tmp/aj-$n
+  }
+  serve refuse --allow-write 2:0x0-0xfff
+  serve guard --allow-write 2:0x0-0xfff
+  serve run --allow-write 2:0x0-0xfffff
 elif [ "$MODE" = repro ]; then
   bind
   E=""

@@ -18,6 +18,8 @@ public enum Breakage: Error, Hashable, Sendable, Codable, CustomStringConvertibl
     case protocolError(String)
     /// It could not be started at all.
     case cannotStart(String)
+    /// The tool was asked to stop (SIGINT, SIGTERM) while waiting for it: no finding.
+    case interrupted
 
     /// The kind in one word, as reports and finding signatures name it.
     public var kind: String {
@@ -30,6 +32,7 @@ public enum Breakage: Error, Hashable, Sendable, Codable, CustomStringConvertibl
         case .misuse: "misuse"
         case .protocolError: "protocol-error"
         case .cannotStart: "cannot-start"
+        case .interrupted: "interrupted"
         }
     }
 
@@ -44,6 +47,7 @@ public enum Breakage: Error, Hashable, Sendable, Codable, CustomStringConvertibl
         case .misuse: "misuse"
         case .protocolError: "protocol error"
         case .cannotStart: "cannot start"
+        case .interrupted: "interrupted"
         }
     }
 
@@ -59,6 +63,7 @@ public enum Breakage: Error, Hashable, Sendable, Codable, CustomStringConvertibl
         case .misuse(let what): "misuse: \(what)"
         case .protocolError(let what): "protocol: \(what)"
         case .cannotStart(let what): "cannot start: \(what)"
+        case .interrupted: "interrupted: the run was asked to stop while waiting for an answer"
         }
     }
 

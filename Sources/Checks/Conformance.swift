@@ -41,6 +41,12 @@ public struct ConformanceOptions: Sendable {
     /// Operations per generated sequence; each sequence starts from a fresh device (the harness
     /// process is reset between sequences, or started anew when it broke).
     public var sequenceLength: Int
+    /// When the whole run must end (a `--seconds` time box): the differential campaign stops in
+    /// time for the lifecycle checks, and a check that would start after it is not made.
+    public var deadline: ContinuousClock.Instant?
+    /// Called about every `progressInterval` while the differential campaign runs.
+    public var progress: (@Sendable (CampaignProgress) -> Void)?
+    public var progressInterval: Duration = .seconds(5)
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -55,12 +61,25 @@ public struct ConformanceOptions: Sendable {
     }
 }
 
+/// One check of a conformance run: what it found, or why it was not made.
+public struct ConformanceCheck: Sendable {
+    public var name: String
+    public var findings: [Finding]
+    /// Why the check was not made (time box reached, a hang made it pointless, …), or nil.
+    public var notMade: String?
+    public var seconds: Double
+}
+
 /// The verdict for one byte order.
 public struct ConformanceReport: Sendable {
     public var byteOrder: ByteOrder
     public var operations: Int
     public var seconds: Double
     public var findings: [Finding]
+    /// Every check, made or not, in the order they ran.
+    public var checks: [ConformanceCheck] = []
+    /// The run stopped early at a stop request (SIGINT/SIGTERM).
+    public var interrupted = false
     public var conforming: Bool { findings.isEmpty }
     /// The SPEC rules the findings are about.
     public var violatedRules: [Rule] { Array(Set(findings.compactMap(\.rule))).sorted() }
@@ -117,12 +136,13 @@ public enum Conformance {
         let start = clock.now
         runner.differential(makeReused ?? make)
         // A hanging implementation would cost a time-out per lifecycle step: its finding stands alone.
-        if options.lifecycle && !runner.hung {
+        if options.lifecycle {
             runner.lifecycle(make)
             if let sanitized { runner.leakCheck(sanitized) }
         }
         return ConformanceReport(byteOrder: byteOrder, operations: runner.operations,
-                                 seconds: (clock.now - start).seconds, findings: runner.findings)
+                                 seconds: (clock.now - start).seconds, findings: runner.findings, checks: runner.checks,
+                                 interrupted: Interruption.requested)
     }
 
     /// A named fixed sequence of SPEC §8, the rule it checks, and the device it runs on.
@@ -185,33 +205,80 @@ public enum Conformance {
         let byteOrder: ByteOrder
         let options: ConformanceOptions
         var findings: [Finding] = []
+        var checks: [ConformanceCheck] = []
         var operations = 0
         var hung = false
 
+        /// Time the lifecycle and leak checks keep for themselves inside a time box.
+        static let lifecycleReserve: Duration = .milliseconds(800)
+
+        /// Why a check cannot start now (a stop request, the time box, a hang), or nil.
+        func reasonNotToStart(needsLive: Bool = false) -> String? {
+            if Interruption.requested { return "the run was asked to stop" }
+            if let d = options.deadline, ContinuousClock.now >= d { return "the --seconds time box was reached" }
+            if needsLive && hung { return "the implementation hangs: each step would cost a time-out" }
+            return nil
+        }
+
+        /// Runs one named check and records what it found (or why it was not made).
+        mutating func check(_ name: String, needsLive: Bool = false, _ body: (inout Runner) -> Void) {
+            if let why = reasonNotToStart(needsLive: needsLive) {
+                checks.append(ConformanceCheck(name: name, findings: [], notMade: why, seconds: 0))
+                return
+            }
+            let before = findings.count
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            body(&self)
+            checks.append(ConformanceCheck(name: name, findings: Array(findings[before...]), notMade: nil, seconds: (clock.now - t0).seconds))
+        }
+
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
             let devices = Conformance.devices(byteOrder)
+            var stop = false
             for (i, device) in devices.enumerated() {
+                let name = "differential (device \(i + 1))"
+                if stop {
+                    checks.append(ConformanceCheck(name: name, findings: [], notMade: "an earlier device already diverged", seconds: 0))
+                    continue
+                }
                 let budget: Budget
                 switch options.budget {
                 case .operations(let n): budget = .operations(max(1, n / devices.count))
-                case .seconds(let s): budget = .seconds(s / Double(devices.count))
+                case .seconds(let s):
+                    var share = s / Double(devices.count)
+                    if let d = options.deadline {  // what is left of the box, less the lifecycle checks' reserve
+                        let left = (d - ContinuousClock.now - (options.lifecycle ? Self.lifecycleReserve : .zero)).seconds
+                        share = max(0.05, left / Double(devices.count - i))
+                    }
+                    budget = .seconds(share)
                 }
+                check(name) { r in r.campaign(device: device, index: i, budget: budget, make: make, stop: &stop) }
+            }
+        }
+
+        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget,
+                               make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess, stop: inout Bool) {
+            do {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
                 var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
                 campaign.shrink = .init(checks: options.shrinkChecks)
                 campaign.check = "differential (device \(i + 1))"
+                campaign.progress = options.progress
+                campaign.progressInterval = options.progressInterval
                 let result: CampaignResult
                 do { result = try campaign.run() } catch {
                     record(Self.startFailure(error, check: "device initialisation", operations: [], layout: device.layout), device: device)
+                    stop = true
                     return
                 }
                 operations += result.operations
-                guard var f = result.findings.first else { continue }
+                guard var f = result.findings.first else { return }
                 if case .hang = f.divergence?.failure { hung = true }
                 f.detail = "diverges from the model after \(f.operationsBefore ?? result.operations) operations"
                 record(f, device: device)
-                return
+                stop = true
             }
         }
 
@@ -231,14 +298,21 @@ public enum Conformance {
         mutating func lifecycle(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
             let device = Conformance.devices(byteOrder)[0]
             let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
-            for check in Conformance.lifecycleChecks(maxstbl: Int(device.maxstbl)) {
+            for c in Conformance.lifecycleChecks(maxstbl: Int(device.maxstbl)) {
+                self.check(c.name, needsLive: true) { r in r.lifecycleCheck(c, diff: diff, device: device) }
+            }
+        }
+
+        mutating func lifecycleCheck(_ check: LifecycleCheck, diff: Differential<WireAccess>, device: DeviceConfig) {
+            do {
                 operations += check.operations.count
                 let d: Divergence?
                 do { d = try diff.check(check.operations) } catch {
                     record(Self.startFailure(error, check: check.name, operations: check.operations, layout: device.layout), device: device)
-                    continue
+                    return
                 }
-                guard let d else { continue }
+                guard let d else { return }
+                if case .interrupted? = d.failure { return }  // a stop request, not a finding
                 let ops = Array(check.operations.prefix(d.index + 1))
                 // Lifecycle-caused only if the same finding needs the lifecycle operations:
                 // without them (attach, detach) it must not show up.
@@ -261,6 +335,10 @@ public enum Conformance {
         /// Runs the leak-check operations on the sanitized build and ends the process in order:
         /// a LeakSanitizer report at exit is an R-LIFE-2 finding.
         mutating func leakCheck(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
+            check("LeakSanitizer over lifecycle paths", needsLive: true) { r in r.leakCheckRun(make) }
+        }
+
+        mutating func leakCheckRun(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
             let device = Conformance.devices(byteOrder)[0]
             let ops = Conformance.leakCheckOperations
             let name = "LeakSanitizer over lifecycle paths"

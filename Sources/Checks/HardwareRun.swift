@@ -3,53 +3,43 @@ import ISMAccess
 import enum ISMAccess.Operation
 import ISMEngine
 import ISMModel
+import ISMOutOfProcess
 import ISMVFIO
 
-/// A conformance run on a real device: operation sequences through the kernel beside a model
-/// that learns the device's contents from the run's own reads and writes. It runs the shared
-/// campaign loop without stopping at the first divergence: each distinct finding (aspect +
-/// rule) is recorded once and counted, the run restarts from a fresh device fd and a fresh
-/// model, and goes on until the budget is spent, so its report lists every check that differs.
-/// Writes outside the allow-list are held back before they reach the device and counted.
-public struct HardwareRun {
-    public let connection: VFIOConnection
-    public let profile: Profile
-    public let allowList: WriteAllowList
-    public let journal: WriteJournal
-    public let seed: UInt64
-    public let budget: Budget
-    public let sequenceLength: Int
-    /// A fixed operation list (`--operations-file`) instead of probes and generated sequences.
-    public let fixed: [Operation]?
-    /// Re-runs allowed per finding while shrinking (each one is real I/O).
-    public var shrinkChecks = 150
+/// What a hardware run needs of a device beside `ISMAccess`: the device as the model should
+/// see it, the regions its kernel reported, and the host's write guard. The in-process VFIO
+/// backend (`VFIODevice`) and the agent client (`AgentDevice`) both are one.
+public protocol HardwareDevice: ISMAccess {
+    var deviceConfig: DeviceConfig { get }
+    /// The kernel's `VFIO_DEVICE_GET_REGION_INFO` answers at open, by index.
+    var regions: [RegionInfo] { get }
+    /// Whether the host's guard would hold `op` back right now (nothing reaches the kernel).
+    func refuses(_ op: Operation) -> Bool
+}
 
-    public init(connection: VFIOConnection, profile: Profile, allowList: WriteAllowList, journal: WriteJournal, seed: UInt64,
-                budget: Budget, sequenceLength: Int, fixed: [Operation]?) {
-        self.connection = connection
-        self.profile = profile
-        self.allowList = allowList
-        self.journal = journal
-        self.seed = seed
-        self.budget = budget
-        self.sequenceLength = sequenceLength
-        self.fixed = fixed
-    }
+extension VFIODevice: HardwareDevice {
+    public var regions: [RegionInfo] { map.regions.values.sorted { $0.index < $1.index } }
+}
 
-    /// What the run saw.
-    public struct Result {
-        public var config: DeviceConfig
-        public var capabilities: Capabilities
-        public var regions: [RegionInfo]
-        public var campaign: CampaignResult
-        public var operations: Int { campaign.operations }
-        public var sequences: Int { campaign.sequences }
-        public var refused: Int { campaign.skipped }
-        public var elapsed: Duration { campaign.elapsed }
-        public var findings: [Finding] { get { campaign.findings } set { campaign.findings = newValue } }
-        public var rules: RuleSet { campaign.rulesExercised }
-    }
+extension AgentDevice: HardwareDevice {}
 
+/// What a hardware run saw.
+public struct HardwareRunResult {
+    public var config: DeviceConfig
+    public var capabilities: Capabilities
+    public var regions: [RegionInfo]
+    public var campaign: CampaignResult
+    public var operations: Int { campaign.operations }
+    public var sequences: Int { campaign.sequences }
+    /// Writes the host's guard held back.
+    public var refused: Int { campaign.skipped }
+    public var elapsed: Duration { campaign.elapsed }
+    public var findings: [Finding] { get { campaign.findings } set { campaign.findings = newValue } }
+    public var rules: RuleSet { campaign.rulesExercised }
+}
+
+/// What a hardware run plans, whatever the device comes through: its probes and its generator.
+public enum HardwarePlan {
     /// Operations that pin down what the kernel does at the SPEC's edges, run first in every
     /// generated run: region info for indexes 0...9 and a short argsz, zero-count transfers at
     /// an invalid index and at the ROM index, a ROM read, and lseek on the device fd.
@@ -81,13 +71,59 @@ public struct HardwareRun {
                 return list.allows(region: UInt32(index), position: position, count: landing)
             })
     }
+}
 
-    /// One probe as the model predicts it and as the kernel answered it.
-    public struct ProbeAnswer: Codable, Sendable {
-        public var operation: String
-        public var model: String
-        public var kernel: String
-        public var agrees: Bool
+/// One probe as the model predicts it and as the kernel answered it.
+public struct HardwareProbeAnswer: Codable, Sendable {
+    public var operation: String
+    public var model: String
+    public var kernel: String
+    public var agrees: Bool
+}
+
+/// A conformance run on a real device: operation sequences through the kernel beside a model
+/// that learns the device's contents from the run's own reads and writes. It runs the shared
+/// campaign loop without stopping at the first divergence: each distinct finding (aspect +
+/// rule) is recorded once and counted, the run restarts from a fresh device fd and a fresh
+/// model, and goes on until the budget is spent, so its report lists every check that differs.
+/// Writes outside the allow-list are held back before they reach the device and counted.
+///
+/// The device comes from `open` (a fresh device fd each time): in process through VFIO
+/// (`VFIODevice`) or through an agent (`AgentDevice`); `kind` names it in reproducers.
+public struct HardwareRun<Device: HardwareDevice> {
+    public let kind: ImplementationKind
+    public let open: () throws(AccessError) -> Device
+    public let profile: Profile
+    public let allowList: WriteAllowList
+    public let seed: UInt64
+    public let budget: Budget
+    public let sequenceLength: Int
+    /// A fixed operation list (`--operations-file`) instead of probes and generated sequences.
+    public let fixed: [Operation]?
+    /// Re-runs allowed per finding while shrinking (each one is real I/O).
+    public var shrinkChecks = 150
+    /// False: the host's guard holds nothing back (the device's own guard is what stands; tests).
+    public var hostGuard = true
+
+    public init(kind: ImplementationKind, profile: Profile, allowList: WriteAllowList, seed: UInt64,
+                budget: Budget, sequenceLength: Int, fixed: [Operation]?, open: @escaping () throws(AccessError) -> Device) {
+        self.kind = kind
+        self.open = open
+        self.profile = profile
+        self.allowList = allowList
+        self.seed = seed
+        self.budget = budget
+        self.sequenceLength = sequenceLength
+        self.fixed = fixed
+    }
+
+    public typealias Result = HardwareRunResult
+    public typealias ProbeAnswer = HardwareProbeAnswer
+
+    public static func probes(profile: Profile, writes: Bool) -> [Operation] { HardwarePlan.probes(profile: profile, writes: writes) }
+
+    public static func generatorOptions(config: DeviceConfig, allowList: WriteAllowList) -> GeneratorOptions {
+        HardwarePlan.generatorOptions(config: config, allowList: allowList)
     }
 
     /// Runs each probe on a fresh model and a fresh device fd and records both answers, so the
@@ -126,18 +162,14 @@ public struct HardwareRun {
         return (outcome.description, nil)
     }
 
-    func makeDevice() throws(AccessError) -> VFIODevice {
-        do { return try VFIODevice(connection: connection, profile: profile, allowList: allowList, journal: journal) } catch {
-            throw .broken(.cannotStart(error.description))
-        }
-    }
+    func makeDevice() throws(AccessError) -> Device { try open() }
 
     /// Runs the probes (or the fixed operations) and generated sequences, then shrinks each
     /// finding on the device (bounded by `shrinkChecks`).
     public func run(progress: ((Int, Duration) -> Void)? = nil) throws(AccessError) -> Result {
         let first = try makeDevice()
         let config = first.deviceConfig
-        let differential = Differential<VFIODevice>(config: config, contents: .learned, compareTrace: false, makeImplementation: makeDevice)
+        let differential = Differential<Device>(config: config, contents: .learned, compareTrace: false, makeImplementation: makeDevice)
         var campaign = Campaign(differential: differential,
                                 options: fixed == nil ? Self.generatorOptions(config: config, allowList: allowList) : nil,
                                 seed: seed, budget: budget, sequenceLength: sequenceLength)
@@ -146,22 +178,49 @@ public struct HardwareRun {
         campaign.shrink = .init(checks: shrinkChecks, afterHang: min(8, shrinkChecks))
         campaign.check = "hardware"
         campaign.first = first
-        campaign.skip = { device, op in device.refuses(op) }
+        if hostGuard { campaign.skip = { device, op in device.refuses(op) } }
         campaign.progressInterval = .seconds(2)
         if let progress { campaign.progress = { p in progress(p.operations, p.elapsed) } }
         let result = try campaign.run()
         return Result(config: config, capabilities: first.capabilities,
-                      regions: first.map.regions.values.sorted { $0.index < $1.index }, campaign: result)
+                      regions: first.regions, campaign: result)
     }
 
     /// Writes a reproducer for each finding into `store`.
-    public func saveReproducers(_ result: inout Result, store: ReproducerStore, address: String) {
-        let kind = ImplementationKind.vfio(device: address, profile: profile)
+    public func saveReproducers(_ result: inout Result, store: ReproducerStore) {
         for i in result.findings.indices {
             let f = result.findings[i]
             let repro = Reproducer(target: kind.target, device: result.config, seed: seed, operations: f.operations, divergence: f.divergence)
             result.findings[i].reproducer = try? store.save(repro, stem: kind.fileStem, finding: f.slug,
                                                             discriminator: ReproducerStore.discriminator(seed: seed))
         }
+    }
+}
+
+extension HardwareRun where Device == VFIODevice {
+    /// A run in process: each sequence opens a fresh device fd on `connection`.
+    public init(connection: VFIOConnection, profile: Profile, allowList: WriteAllowList, journal: WriteJournal, seed: UInt64,
+                budget: Budget, sequenceLength: Int, fixed: [Operation]?) {
+        self.init(kind: .vfio(device: connection.address.description, profile: profile), profile: profile, allowList: allowList,
+                  seed: seed, budget: budget, sequenceLength: sequenceLength, fixed: fixed) { () throws(AccessError) in
+            do throws(VFIOError) { return try VFIODevice(connection: connection, profile: profile, allowList: allowList, journal: journal) } catch {
+                throw .broken(.cannotStart(error.description))
+            }
+        }
+    }
+}
+
+extension HardwareRun where Device == AgentDevice {
+    /// A run through an agent: each sequence has the agent open its device fd afresh. Writes
+    /// the agent accepted are recorded in `journal` (the host's record, next to the agent's own).
+    /// Without `hostGuard` nothing is held back on this side: only the agent's guard stands.
+    public init(agent: AgentConnection, profile: Profile, allowList: WriteAllowList, journal: WriteJournal, hostGuard: Bool = true,
+                seed: UInt64, budget: Budget, sequenceLength: Int, fixed: [Operation]?) {
+        self.init(kind: .agent(endpoint: agent.endpoint, profile: profile), profile: profile, allowList: allowList,
+                  seed: seed, budget: budget, sequenceLength: sequenceLength, fixed: fixed) { () throws(AccessError) in
+            try AgentDevice(connection: agent, profile: profile, allowList: allowList, hostGuard: hostGuard,
+                            record: { journal.record(region: $0, position: $1, bytes: $2) })
+        }
+        self.hostGuard = hostGuard
     }
 }

@@ -17,6 +17,8 @@ public enum ImplementationKind: Sendable, Hashable, CustomStringConvertible {
     case library(path: String)
     /// A real device through Linux VFIO, judged in a profile.
     case vfio(device: String, profile: Profile)
+    /// A real device served by ismkit-agent (a command's stdin/stdout or a unix socket), judged in a profile.
+    case agent(endpoint: AgentEndpoint, profile: Profile)
 
     /// Why a reproducer's target names no implementation this ismkit can make.
     public struct Unknown: Error, Sendable, Hashable, CustomStringConvertible {
@@ -29,9 +31,10 @@ public enum ImplementationKind: Sendable, Hashable, CustomStringConvertible {
     static let driverSourceName = "driver-source"
     static let libraryName = "library"
     static let vfioName = "vfio"
+    static let agentName = "agent"
 
     /// The kind names, for messages.
-    public static let names = [simulatorName, driverSourceName, libraryName, vfioName]
+    public static let names = [simulatorName, driverSourceName, libraryName, vfioName, agentName]
 
     /// The kind a reproducer's target names.
     public init(_ target: Reproducer.Target, device: DeviceConfig) throws(Unknown) {
@@ -50,6 +53,10 @@ public enum ImplementationKind: Sendable, Hashable, CustomStringConvertible {
             self = .library(path: try path())
         case Self.vfioName:
             self = .vfio(device: p["device"] ?? "DEVICE", profile: p["profile"].flatMap(Profile.init(rawValue:)) ?? device.profile)
+        case Self.agentName:
+            let endpoint: AgentEndpoint
+            if let c = p["connect"], let e = try? AgentEndpoint.parseConnect(c) { endpoint = e } else { endpoint = .command(p["command"] ?? "AGENT") }
+            self = .agent(endpoint: endpoint, profile: p["profile"].flatMap(Profile.init(rawValue:)) ?? device.profile)
         default:
             throw Unknown(description: "reproducer target kind \"\(target.kind)\" is not known to this ismkit (known: \(Self.names.joined(separator: ", ")))")
         }
@@ -76,6 +83,9 @@ public enum ImplementationKind: Sendable, Hashable, CustomStringConvertible {
             return Reproducer.Target(kind: Self.libraryName, parameters: ["path": Self.absolute(path), "byte-order": ByteOrder.native.rawValue])
         case let .vfio(device, profile):
             return Reproducer.Target(kind: Self.vfioName, parameters: ["device": device, "profile": profile.rawValue])
+        case let .agent(endpoint, profile):
+            return Reproducer.Target(kind: Self.agentName, parameters: [Self.agentParameter(endpoint).key: Self.agentParameter(endpoint).value,
+                                                                        "profile": profile.rawValue])
         }
     }
 
@@ -86,10 +96,19 @@ public enum ImplementationKind: Sendable, Hashable, CustomStringConvertible {
         case let .driverSource(_, order): Self.driverSourceName + "-" + order.rawValue
         case .library: Self.libraryName + "-" + ByteOrder.native.rawValue
         case let .vfio(_, profile): Self.vfioName + "-" + profile.rawValue
+        case let .agent(_, profile): Self.agentName + "-" + profile.rawValue
         }
     }
 
     public var description: String { target.description }
+
+    /// `command` (run through /bin/sh -c) or `connect` (`unix:PATH`), as `ismkit hw` takes them.
+    static func agentParameter(_ e: AgentEndpoint) -> (key: String, value: String, flag: String) {
+        switch e {
+        case .command(let c): ("command", c, "--agent '\(c)'")
+        case .unixSocket(let path): ("connect", "unix:" + path, "--connect unix:\(path)")
+        }
+    }
 
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
@@ -117,6 +136,8 @@ public enum ImplementationKind: Sendable, Hashable, CustomStringConvertible {
             }
         case let .vfio(dev, _):
             throw Unknown(description: "a hardware reproducer replays on the device: ismkit hw --device \(dev) --operations-file FILE [--allow-write REGION:START-END]")
+        case let .agent(endpoint, _):
+            throw Unknown(description: "a hardware reproducer replays on the device: ismkit hw \(Self.agentParameter(endpoint).flag) --operations-file FILE [--allow-write REGION:START-END]")
         }
     }
 

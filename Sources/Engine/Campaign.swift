@@ -6,6 +6,8 @@ public struct CampaignProgress: Sendable {
     public var operations: Int
     public var sequences: Int
     public var findings: Int
+    /// SPEC rules the model has applied so far.
+    public var rules: Int
     public var elapsed: Duration
 }
 
@@ -20,6 +22,8 @@ public struct CampaignResult: Sendable {
     /// Operations the campaign's filter held back (a hardware run's writes outside the allow-list).
     public var skipped = 0
     public var skippedExamples: [Operation] = []
+    /// The run stopped early because a stop was asked for (SIGINT/SIGTERM).
+    public var interrupted = false
 
     public var operationsPerSecond: Double {
         let s = elapsed.seconds
@@ -61,6 +65,8 @@ public struct Campaign<Impl: ISMAccess> {
     /// Called about every `progressInterval` while the campaign runs.
     public var progress: ((CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
+    /// How long shrinking may go on past the time box, and after a stop request (SIGINT/SIGTERM).
+    public var shrinkGrace: Duration = .milliseconds(500)
 
     public init(
         differential: Differential<Impl>, options: GeneratorOptions?, seed: UInt64, budget: Budget,
@@ -92,6 +98,7 @@ public struct Campaign<Impl: ISMAccess> {
         if session == nil { session = try differential.session() }
         var fresh = true
         run: while result.operations < limitOps {
+            if Interruption.requested { result.interrupted = true; break }
             if generator != nil, let deadline = limits.deadline, clock.now >= deadline { break }
             if pending.isEmpty && generator == nil { break }
             if !fresh { session!.restart(implementation: try differential.makeImplementation(), model: differential.model()) }
@@ -120,6 +127,7 @@ public struct Campaign<Impl: ISMAccess> {
                 let d = session!.step(op, index: ops.count - 1)
                 result.rulesExercised.formUnion(session!.model.lastDecision.cited)
                 guard let d else { continue }
+                if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
                 if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
                     result.findings[k].occurrences += 1
                 } else {
@@ -134,16 +142,20 @@ public struct Campaign<Impl: ISMAccess> {
                 if now - lastReport >= progressInterval {
                     lastReport = now
                     progress(CampaignProgress(operations: result.operations, sequences: result.sequences,
-                                              findings: result.findings.count, elapsed: now - start))
+                                              findings: result.findings.count, rules: result.rulesExercised.bits.nonzeroBitCount, elapsed: now - start))
                 }
             }
         }
         session = nil  // the last implementation goes before shrinking makes new ones
+        // Shrinking stays inside the time box (plus a grace), and after a stop request gets only the grace.
+        var shrinkDeadline = limits.deadline.map { $0 + shrinkGrace }
+        if Interruption.requested { shrinkDeadline = min(shrinkDeadline ?? .now + shrinkGrace, clock.now + shrinkGrace) }
         for i in result.findings.indices {
             guard let d = result.findings[i].divergence else { continue }
             let checks = shrink.checks(for: d)
             guard checks > 0 else { continue }
-            let s = Shrinker(differential: differential, maxChecks: checks).shrink(result.findings[i].original, divergence: d)
+            let s = Shrinker(differential: differential, maxChecks: checks, deadline: shrinkDeadline)
+                .shrink(result.findings[i].original, divergence: d)
             result.findings[i].operations = s.operations
             result.findings[i].divergence = s.divergence
             result.findings[i].rule = s.divergence.failure == nil ? s.divergence.rule : nil

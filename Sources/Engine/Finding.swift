@@ -63,6 +63,20 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         return divergence.map { r + "-" + $0.aspect.rawValue } ?? r
     }
 
+    /// What identifies this finding across workers and runs: the kind of breakage or the rule
+    /// and aspect, the shrunk operations, and a sanitizer's top frame. Two runs that found the
+    /// same bug share it; the same rule broken by different operations does not.
+    public var signature: String {
+        var parts = [slug, operations.map { $0.summary(in: layout) }.joined(separator: ";")]
+        if case .sanitizer(_, let frame?)? = failure ?? divergence?.failure {
+            // The frame without its address: `#3 0x55d1… in fn file.c:12` → `fn file.c:12`.
+            parts.append(frame.split(separator: " ").drop { !$0.hasPrefix("in") }.dropFirst().joined(separator: " "))
+        }
+        var h = FNV1a()
+        h.add(parts.joined(separator: "|"))
+        return slug + "-" + String(h.hex.prefix(12))
+    }
+
     /// Same finding as `other`: same check and the same kind of divergence or failure.
     public func sameFinding(as other: Finding) -> Bool {
         guard check == other.check, failure?.kind == other.failure?.kind, rule == other.rule else { return false }

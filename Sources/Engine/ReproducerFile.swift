@@ -25,12 +25,60 @@ extension Reproducer {
         }
         guard r.format == formatName else { throw ReproducerError("\(name): format is \"\(r.format)\", expected \"\(formatName)\"") }
         guard r.version == currentVersion else { throw ReproducerError("\(name): version \(r.version) is not supported (this ismkit reads version \(currentVersion))") }
+        try checkKeys(data, name: name)
         guard r.device.barLengths.count == 6 else { throw ReproducerError("\(name): device.barLengths must have 6 entries") }
         guard r.device.maxstbl > 0, r.device.maxstbl <= 1 << 20 else { throw ReproducerError("\(name): device.maxstbl must be 1...1048576") }
+        guard r.device.peerMaxstbl > 0, r.device.peerMaxstbl <= 1 << 20 else { throw ReproducerError("\(name): device.peerMaxstbl must be 1...1048576") }
+        guard r.device.configSize == 256 || r.device.configSize == 4096 else {
+            throw ReproducerError("\(name): device.configSize must be 256 or 4096 (PCI or PCI Express config space), not \(r.device.configSize)")
+        }
+        let regionSize: UInt64 = 1 << r.device.profile.regionShift
+        for (i, len) in r.device.barLengths.enumerated() where len > regionSize {
+            throw ReproducerError("\(name): device.barLengths[\(i)] is \(len) bytes, more than a region of the \(r.device.profile.rawValue) layout holds (\(regionSize))")
+        }
+        if let m = r.device.msix {
+            let inside = m.bar >= 0 && m.bar < 6 && m.start <= r.device.barLengths[m.bar] && m.length <= r.device.barLengths[m.bar] - m.start
+            guard inside else { throw ReproducerError("\(name): device.msix lies outside BAR \(m.bar)") }
+        }
         if let big = r.operations.first(where: { ($0.count ?? 0) > Limits.maxTransfer }) {
             throw ReproducerError("\(name): operation \(big.summary(in: r.device.layout)) exceeds the \(Limits.maxTransfer)-byte transfer limit")
         }
         return r
+    }
+
+    /// The keys each object of a reproducer may have: what this version writes (a misspelt key,
+    /// such as a fault under the wrong name, must not be dropped silently).
+    static let knownKeys: [String: Set<String>] = [
+        "": ["format", "version", "target", "device", "seed", "operations", "divergence"],
+        "target": ["kind", "parameters"],
+        "device": ["barLengths", "configSize", "maxstbl", "hostByteOrder", "profile", "storeBlocks", "has64BitMMIO", "msix",
+                   "contentSeed", "peerMaxstbl"],
+        "device.msix": ["bar", "start", "length"],
+        "operations[]": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
+        "divergence": ["index", "operation", "aspect", "rule", "expected", "actual", "cited", "failure", "regionShift"],
+        "divergence.operation": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
+    ]
+
+    /// Refuses a key this version does not know, naming its path (`operations[3].faul`).
+    static func checkKeys(_ data: Data, name: String) throws(ReproducerError) {
+        guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        func check(_ object: [String: Any], schema: String, path: String) throws(ReproducerError) {
+            guard let allowed = knownKeys[schema] else { return }
+            for key in object.keys.sorted() where !allowed.contains(key) {
+                throw ReproducerError("\(name): unknown key \"\(path.isEmpty ? key : path + "." + key)\" (this ismkit reads: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+        try check(top, schema: "", path: "")
+        for key in ["target", "device", "divergence"] {
+            if let o = top[key] as? [String: Any] { try check(o, schema: key, path: key) }
+        }
+        if let d = top["device"] as? [String: Any], let m = d["msix"] as? [String: Any] { try check(m, schema: "device.msix", path: "device.msix") }
+        if let d = top["divergence"] as? [String: Any], let o = d["operation"] as? [String: Any] {
+            try check(o, schema: "divergence.operation", path: "divergence.operation")
+        }
+        for (i, op) in ((top["operations"] as? [Any]) ?? []).enumerated() {
+            if let o = op as? [String: Any] { try check(o, schema: "operations[]", path: "operations[\(i)]") }
+        }
     }
 
     private static func where_(_ path: [any CodingKey]) -> String {

@@ -9,10 +9,20 @@ public struct Shrinker<Impl: ISMAccess> {
     public let differential: Differential<Impl>
     /// Upper bound on re-runs, so a slow implementation cannot make shrinking endless.
     public var maxChecks: Int
+    /// No re-run starts after this instant (a time box, or the grace period after a stop request).
+    public var deadline: ContinuousClock.Instant?
 
-    public init(differential: Differential<Impl>, maxChecks: Int = 20_000) {
+    public init(differential: Differential<Impl>, maxChecks: Int = 20_000, deadline: ContinuousClock.Instant? = nil) {
         self.differential = differential
         self.maxChecks = maxChecks
+        self.deadline = deadline
+    }
+
+    /// Whether another re-run may start now.
+    private func mayRun(_ checks: Int) -> Bool {
+        guard checks < maxChecks else { return false }
+        if let deadline, ContinuousClock.now >= deadline { return false }
+        return true
     }
 
     public func shrink(_ ops: [Operation], divergence: Divergence) -> (operations: [Operation], divergence: Divergence) {
@@ -22,7 +32,7 @@ public struct Shrinker<Impl: ISMAccess> {
         var target = divergence
 
         func attempt(_ candidate: [Operation], anyFinding: Bool = false) -> Bool {
-            guard checks < maxChecks, !candidate.isEmpty else { return false }
+            guard mayRun(checks), !candidate.isEmpty else { return false }
             checks += 1
             guard let d = try? differential.check(candidate), anyFinding || d.sameFinding(as: target) else { return false }
             best = Array(candidate.prefix(d.index + 1))
@@ -33,7 +43,7 @@ public struct Shrinker<Impl: ISMAccess> {
         /// Removes and simplifies operations while the same finding shows.
         func reduce() {
             var progress = true
-            while progress && checks < maxChecks {
+            while progress && mayRun(checks) {
                 progress = false
                 // Remove chunks, halving the chunk size down to single operations.
                 var chunk = max(1, best.count / 2)

@@ -47,7 +47,8 @@ import Testing
     }
 
     @Test func expectationsAreTheSpecs() {
-        let c = CReproducer.emit(operations: Self.ops, config: .ism(), title: "t")
+        // Writes are emitted only inside an allow-list (without one they are SKIPs).
+        let c = CReproducer.emit(operations: Self.ops, config: .ism(), title: "t", allowList: [(region: 2, first: 0, last: 0x1fff)])
         // Region info for BAR2 on ism: offset 2 << 48, size 8 KiB, READ|WRITE (R-INFO-2).
         #expect(c.contains("EXP_REGION, 0LL, 0, 0x2000000000000ULL, 0x2000ULL, 0x3u"))
         let rows = c.split(separator: "\n")
@@ -63,8 +64,13 @@ import Testing
         // The read after the write checks the 8 written bytes at buffer offset 4 (pattern 3: 0x03, 0x28, ...).
         #expect(c.contains("{ 4, 8, "))
         #expect(c.contains("0x03, 0x28, 0x4d, 0x72"))
-        // The faulted operation cannot run on hardware.
+        // The faulted operation cannot run on hardware: a SKIP with its reason.
         #expect(c.contains("{ OP_SKIP,"))
+        #expect(c.contains("\"an injected fault: a real device cannot fail on demand\""))
+        // Without an allow-list both writes are SKIPs too, and the program's own guard has no range.
+        let readOnly = CReproducer.emit(operations: Self.ops, config: .ism(), title: "t")
+        #expect(!readOnly.split(separator: "\n").contains { $0.hasPrefix("    { OP_PWRITE") })
+        #expect(readOnly.contains("{ 0xffffffffu, 1, 0 }"))
         #expect(c.contains("#define MODEL_SHIFT 48"))
     }
 

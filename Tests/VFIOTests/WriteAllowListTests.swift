@@ -1,3 +1,4 @@
+import ISMAccess
 import Testing
 @testable import ISMVFIO
 

@@ -24,6 +24,8 @@ final class WireProcess {
     private var inboxStart = 0
     let timeout: Duration
     private(set) var brokenReason: Breakage?
+    /// When a stop was asked for during a wait: the end of its grace period.
+    private var interruptedWait: ContinuousClock.Instant?
     private var exited = false
     private var exitStatus: Int32 = 0
     /// The greeting line's fields (after `greet()`).
@@ -61,10 +63,16 @@ final class WireProcess {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         let envStrings = env.map { "\($0.key)=\($0.value)" }
+        // A process group of its own, so ending it ends what it started too (qemu-user, a shell).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         var child: pid_t = 0
         let rc = withCStrings(arguments) { argv in
             withCStrings(envStrings) { envp in
-                posix_spawnp(&child, arguments[0], &actions, nil, argv, envp)
+                posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
             }
         }
         close(sv[1])
@@ -74,8 +82,20 @@ final class WireProcess {
             throw .broken(.cannotStart("\(arguments[0]): \(String(cString: strerror(rc)))"))
         }
         pid = child
+        ChildProcesses.started(child)
         fd = sv[0]
         self.errFD = errFD
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Speaks the protocol over `socket`, a connected stream socket this value now owns; there
+    /// is no child: the other end closing the connection reads as an exit (output closed).
+    init(socket: Int32, timeout: Duration) {
+        self.timeout = timeout
+        pid = 0
+        fd = socket
+        errFD = -1
+        exited = true
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
@@ -83,18 +103,23 @@ final class WireProcess {
     func greet() throws(AccessError) {
         let line = try readLine(context: "the greeting")
         hello = line.split(separator: " ")
+        if hello.count >= 2, hello[0] == "ISMKIT-WIRE", hello[1] != "1" {
+            throw fail(.protocolError("the other side speaks wire protocol version \(hello[1].prefix(20)); this ismkit speaks version 1"))
+        }
         guard hello.count >= 5, hello[0] == "ISMKIT-WIRE", hello[1] == "1" else {
             throw fail(.protocolError("unexpected greeting \"\(line.prefix(80))\""))
         }
     }
 
     deinit {
+        close(fd)
+        guard pid > 0 else { return }  // a socket: no child (and kill(-0) would be this group)
+        kill(-pid, SIGKILL)  // the group: whatever the implementation started goes too
         if !exited {
-            kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-        close(fd)
+        ChildProcesses.ended(pid)
         close(errFD)
     }
 
@@ -176,8 +201,13 @@ final class WireProcess {
         while true {
             let left = deadline - ContinuousClock.now
             if left <= .zero { return false }
+            // Asked to stop: the current call gets one more second, then gives up.
+            if Interruption.requested {
+                if interruptedWait == nil { interruptedWait = ContinuousClock.now + .seconds(1) }
+                if ContinuousClock.now >= interruptedWait! { throw fail(.interrupted) }
+            }
             var p = pollfd(fd: fd, events: events, revents: 0)
-            let ms = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let ms = min(200, Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
             let r = poll(&p, 1, ms)
             if r > 0 { return true }
             if r < 0 && errno != EINTR { throw fail(.cannotStart("poll failed: errno \(errno)")) }
@@ -190,7 +220,7 @@ final class WireProcess {
     func fail(_ reason: Breakage) -> AccessError {
         if brokenReason == nil { brokenReason = reason }
         if !exited {
-            kill(pid, SIGKILL)
+            kill(-pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             exited = true
@@ -218,6 +248,7 @@ final class WireProcess {
 
     /// Why the child stopped talking: a sanitizer report, a BROKEN line, a signal or an exit.
     private func deathReason(during what: String) -> Breakage {
+        if pid == 0 { return .exited(status: nil, during: what) }
         let status = waitExit(within: .seconds(2))
         if let report = sanitizerReport() { return report }
         guard let status else { return .exited(status: nil, during: what) }
@@ -228,7 +259,7 @@ final class WireProcess {
     /// Everything the child wrote to stderr so far (at most the last 1 MiB).
     func stderrText() -> String {
         var st = stat()
-        guard fstat(errFD, &st) == 0, st.st_size > 0 else { return "" }
+        guard errFD >= 0, fstat(errFD, &st) == 0, st.st_size > 0 else { return "" }
         let size = Int(st.st_size)
         let start = max(0, size - (1 << 20))
         var bytes = [UInt8](repeating: 0, count: size - start)

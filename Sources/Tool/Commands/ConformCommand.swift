@@ -16,7 +16,9 @@ struct Conform: ParsableCommand {
             (little-endian, plus an AddressSanitizer/LeakSanitizer build for the lifecycle checks) and for s390x \
             (big-endian, run under qemu-s390x). Exit 0: conforming. Exit 1: non-conforming (violated rule IDs and \
             reproducer paths are printed). Exit 2: the source does not build (the compiler's first error is shown), \
-            a tool is missing, or bad input.
+            a tool is missing, or bad input. 130/143: stopped by SIGINT/SIGTERM (reports written). \
+            Budget: --operations 4000 per byte order unless --seconds or --operations is given; --seconds is \
+            the whole run's time box (both byte orders, lifecycle checks included). --byte-order defaults to both.
             """
     )
 
@@ -37,7 +39,7 @@ struct Conform: ParsableCommand {
     @Option(help: "A shared library implementing include/ismkit_access.h.")
     var library: String?
 
-    @Option(name: .customLong("byte-order"), help: "little, big or both (a library: this machine's order only).")
+    @Option(name: .customLong("byte-order"), help: "little, big or both (default: both; a library: this machine's order only).")
     var byteOrder: Orders?
 
     @OptionGroup var budget: BudgetOptions
@@ -52,7 +54,13 @@ struct Conform: ParsableCommand {
 
     @OptionGroup var sequence: SequenceOptions
 
-    @OptionGroup var junitOption: JUnitOptions
+    @Option(help: ArgumentHelp("Regression mode: report only findings this driver source does not have (each re-checked on it).", valueName: "old-main.c"))
+    var baseline: String?
+
+    @OptionGroup var reports: ReportOptions
+
+    @Flag(help: "No progress line.")
+    var quiet = false
 
     mutating func validate() throws {
         guard (driverSource == nil) != (library == nil) else {
@@ -63,24 +71,45 @@ struct Conform: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
             throw ValidationError("\(path): no such file")
         }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be a number of seconds in (0, 3600]") }
+        if let baseline {
+            guard driverSource != nil else { throw ValidationError("--baseline compares two driver sources: give --driver-source too") }
+            guard FileManager.default.fileExists(atPath: baseline) else { throw ValidationError("--baseline \(baseline): no such file") }
+        }
+        for source in [driverSource, baseline].compactMap({ $0 }) {
+            // Not a driver at all: say so instead of listing what a non-driver fails.
+            guard let text = try? String(contentsOfFile: source, encoding: .utf8) else { throw ValidationError("\(source): cannot read it as text") }
+            guard text.contains("vfio_device_ops") || text.contains("pci_driver") else {
+                throw ValidationError("\(source): no vfio_device_ops / pci_driver found: this is not a driver source")
+            }
+        }
         if library != nil, let o = byteOrder, o != .both, o.values != [ByteOrder.native] {
             throw ValidationError("a library runs in this machine's byte order (\(ByteOrder.native.rawValue)) only")
         }
     }
 
     func run() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
         let target: ConformanceTarget = driverSource.map { .driverSource(path: $0) } ?? .library(path: library!)
         let orders = library != nil ? [ByteOrder.native] : (byteOrder ?? .both).values
-        let b: Budget = budget.operations.map { .operations($0) } ?? budget.seconds.map { .seconds($0) } ?? .operations(4000)
-        let options = ConformanceOptions(
+        let b: Budget = budget.operations.map { .operations($0) } ?? budget.seconds.map { .seconds($0 / Double(orders.count)) } ?? .operations(4000)
+        reports.begin()
+        let progress = ProgressLine(quiet: quiet)
+        var options = ConformanceOptions(
             budget: b, seed: budget.seed, timeout: .milliseconds(Int64(timeout * 1000)),
             reproducerDirectory: output.output, lifecycle: !noLifecycle, sequenceLength: sequence.sequenceLength)
+        options.progress = progress.callback
+        options.progressInterval = progress.interval
         let name = driverSource ?? library!
-        var reports: [ConformanceReport] = []
-        for order in orders {
-            printError("ismkit conform: \(name), \(order.rawValue)-endian, seed \(budget.seed), \(b)")
-            let report: ConformanceReport
+        var results: [ConformanceReport] = []
+        for (i, order) in orders.enumerated() {
+            if Interruption.requested { break }
+            if let s = budget.seconds {  // each byte order gets its share of the time box, lifecycle checks included
+                options.deadline = started + .milliseconds(Int64(s * 1000 * Double(i + 1) / Double(orders.count)))
+            }
+            if !quiet { printError("ismkit conform: \(name), \(order.rawValue)-endian, seed \(budget.seed), \(b)") }
+            var report: ConformanceReport
             do {
                 report = try Conformance.run(target, byteOrder: order, options: options)
             } catch {
@@ -90,7 +119,9 @@ struct Conform: ParsableCommand {
                 case .io(let e): throw UsageError(e)
                 }
             }
-            reports.append(report)
+            progress.end()
+            if let baseline { report = try Self.onlyNew(report, baseline: baseline, order: order, options: options, quiet: quiet) }
+            results.append(report)
             let rate = "\(report.operations) operations in \(String(format: "%.1f", report.seconds)) s, \(Int(report.operationsPerSecond)) ops/s"
             if report.conforming {
                 print("\(order.rawValue)-endian: conforming (\(rate))")
@@ -98,28 +129,69 @@ struct Conform: ParsableCommand {
                 print("\(order.rawValue)-endian: NON-CONFORMING: \(report.headlines.joined(separator: ", ")) (\(rate))")
                 for f in report.findings { print("  " + f.description.replacingOccurrences(of: "\n", with: "\n  ")) }
             }
+            let notMade = report.checks.filter { $0.notMade != nil }
+            if !notMade.isEmpty { print("  checks not made: " + notMade.map { "\($0.name) (\($0.notMade!))" }.joined(separator: "; ")) }
         }
-        if reports.count == 2, reports[0].operationsPerSecond > 0 {
+        if results.count == 2, results[0].operationsPerSecond > 0 {
             print(String(format: "ops/s big-endian / little-endian: %.3f (%d / %d)",
-                         reports[1].operationsPerSecond / reports[0].operationsPerSecond,
-                         Int(reports[1].operationsPerSecond), Int(reports[0].operationsPerSecond)))
+                         results[1].operationsPerSecond / results[0].operationsPerSecond,
+                         Int(results[1].operationsPerSecond), Int(results[0].operationsPerSecond)))
         }
-        if let junit = junitOption.junit {
-            var j = JUnitReport(suite: "ismkit conform")
-            for (order, report) in zip(orders, reports) {
-                j.cases.append(.init(
-                    name: "\(name) \(order.rawValue)-endian conforms", seconds: report.seconds,
-                    failure: report.conforming ? nil
-                        : ("non-conforming: " + report.headlines.joined(separator: ", "),
-                           report.findings.map(\.description).joined(separator: "\n\n"))))
-            }
-            try j.write(to: junit)
+        var report = Report(command: "conform", title: "\(name)\(baseline.map { " against the baseline \($0)" } ?? ""), seed \(budget.seed), \(b)", seconds: (clock.now - started).seconds,
+                            interruptedBy: Interruption.requestedBy)
+        report.suites = results.map { r in
+            Report.Suite(name: "\(name) \(r.byteOrder.rawValue)-endian", checks: r.checks.map { c in
+                c.notMade.map { Report.Check(name: c.name, status: .skip($0)) } ?? Report.Check(name: c.name, findings: c.findings, seconds: c.seconds)
+            }, artifact: driverSource.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? library,
+            diagnostics: ["\(r.operations) operations, \(Int(r.operationsPerSecond)) ops/s"])
         }
         var seen = Set<String>()
-        let found = reports.flatMap(\.headlines).filter { seen.insert($0).inserted }
-        if !found.isEmpty {
-            throw FindingExit(message: "non-conforming: " + found.joined(separator: ", "))
+        let found = results.flatMap(\.headlines).filter { seen.insert($0).inserted }
+        if found.isEmpty && report.interruptedBy == 0 { print("verdict: conforming") }
+        if !found.isEmpty { FileHandle.standardError.write(Data("ismkit: non-conforming: \(found.joined(separator: ", "))\n".utf8)) }
+        try conclude(report, reports)
+    }
+
+    /// Regression mode: the findings of `report` that the baseline source does not have. A finding
+    /// with operations is re-run on the baseline from its reproducer (same device, same
+    /// operations); one the baseline shows too is dropped. A finding without operations (a leak
+    /// at exit, a start-up failure) is dropped when the baseline's own run has the same check and
+    /// headline.
+    static func onlyNew(_ report: ConformanceReport, baseline: String, order: ByteOrder, options: ConformanceOptions,
+                        quiet: Bool) throws -> ConformanceReport {
+        var out = report
+        var baselineRun: ConformanceReport?
+        func keep(_ f: Finding) throws -> Bool {
+            if let path = f.reproducer, let repro = try? Reproducer.load(path: path), !repro.operations.isEmpty,
+               let recorded = repro.divergence {
+                let old = try Targets.differential(for: ImplementationKind.driverSource(path: baseline, byteOrder: order).target, device: repro.device)
+                let again = (try? old.check(repro.operations)) ?? nil
+                return !(again.map { $0.sameFinding(as: recorded) } ?? false)
+            }
+            if baselineRun == nil {
+                var o = options
+                o.reproducerDirectory = nil
+                o.progress = nil
+                do { baselineRun = try Conformance.run(.driverSource(path: baseline), byteOrder: order, options: o) } catch {
+                    throw UsageError("--baseline \(baseline) does not build: \(error.description)")
+                }
+            }
+            return !baselineRun!.findings.contains { $0.check == f.check && $0.headline == f.headline }
         }
-        print("verdict: conforming")
+        var dropped: [String] = []
+        out.findings = try report.findings.filter { f in
+            let k = try keep(f)
+            if !k { dropped.append(f.headline) }
+            return k
+        }
+        out.checks = report.checks.map { c in
+            var c = c
+            c.findings = c.findings.filter { f in out.findings.contains { $0.check == f.check && $0.signature == f.signature } }
+            return c
+        }
+        if !dropped.isEmpty && !quiet {
+            printError("  baseline \(baseline) has these too (not reported): \(dropped.joined(separator: ", "))")
+        }
+        return out
     }
 }

@@ -66,6 +66,8 @@ struct Fuzz: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "libFuzzer flags, passed through.")
     var libFuzzerFlags: [String] = []
 
+    @OptionGroup var reports: ReportOptions
+
     static let targets = ["diff-sim", "diff-driver", "parse"]
 
     func run() throws {
@@ -82,7 +84,10 @@ struct Fuzz: ParsableCommand {
             throw UsageError("name a fuzz target: \(Fuzz.targets.joined(separator: ", "))")
         }
         let m = try Targets.mutant(named: mutant)
-        guard seconds > 0 else { throw UsageError("--seconds must be positive") }
+        guard (1...1_000_000).contains(seconds) else { throw UsageError("--seconds must be a whole number in 1...1000000") }
+        reports.begin()
+        let clock = ContinuousClock()
+        let runStart = clock.now
 
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
@@ -135,15 +140,29 @@ struct Fuzz: ParsableCommand {
         let reproTarget = target == "diff-driver"
             ? ImplementationKind.driverSource(path: env["ISMKIT_DRIVER_SOURCE"] ?? "", byteOrder: .native).target
             : ImplementationKind.simulator(mutant: m, byteOrder: byteOrder.value).target
-        var findings = 0
+        var findings: [Finding] = []
+        let device = DeviceConfig.ism(hostByteOrder: target == "diff-sim" ? byteOrder.value : .native)
         for a in new {
-            findings += 1
-            let path = FuzzArtifacts.reproducer(for: a, target: target == "parse" ? nil : reproTarget, device: .ism(hostByteOrder: target == "diff-sim" ? byteOrder.value : .native))
+            let path = FuzzArtifacts.reproducer(for: a, target: target == "parse" ? nil : reproTarget, device: device)
             print("finding: \(a)" + (path.map { "\n  reproducer: \($0)  (ismkit replay \($0))" } ?? ""))
+            let recorded = path.flatMap { try? Reproducer.load(path: $0) }
+            var f = Finding(check: "libFuzzer \(target)", divergence: recorded?.divergence, rule: recorded?.divergence?.rule,
+                            operations: recorded?.operations ?? [], detail: "artifact \(a)", layout: device.layout)
+            f.reproducer = path ?? a
+            findings.append(f)
         }
-        if findings > 0 { throw FindingExit(message: "\(findings) finding(s) in \(artifacts)") }
-        if status != 0 { throw UsageError("the fuzzer exited with status \(status) and left no artifact") }
-        print("fuzz: no finding")
+        var report = Report(command: "fuzz", title: "\(target)\(m.map { " mutant \($0.rawValue)" } ?? ""), \(seconds) s",
+                            seconds: (clock.now - runStart).seconds, interruptedBy: Interruption.requestedBy)
+        report.suites = [Report.Suite(name: target, checks: [.init(name: "no finding in \(seconds) s of fuzzing", findings: findings)],
+                                      artifact: env["ISMKIT_DRIVER_SOURCE"])]
+        if !findings.isEmpty {
+            FileHandle.standardError.write(Data("ismkit: \(findings.count) finding(s) in \(artifacts)\n".utf8))
+        } else if status != 0 && report.interruptedBy == 0 {
+            throw UsageError("the fuzzer exited with status \(status) and left no artifact")
+        } else {
+            print("fuzz: no finding")
+        }
+        try conclude(report, reports)
     }
 
     /// The package root: the current folder when it holds Package.swift, else `ISMKIT_ROOT`.
@@ -214,7 +233,12 @@ enum FuzzBuild {
             if let h = try? FileHandle(forWritingTo: log) { p.standardOutput = h; p.standardError = h }
         }
         do { try p.run() } catch { return 127 }
-        p.waitUntilExit()
+        // A stop request reaches the fuzzer too (libFuzzer ends on SIGINT and prints its stats).
+        var forwarded = false
+        while p.isRunning {
+            if Interruption.requested && !forwarded { p.interrupt(); forwarded = true }
+            usleep(20_000)
+        }
         if let log, p.terminationStatus != 0, let text = try? String(contentsOf: log, encoding: .utf8) {
             let lines = text.split(separator: "\n").filter { $0.contains("error") }.prefix(5)
             for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }

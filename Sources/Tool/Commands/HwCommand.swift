@@ -5,15 +5,19 @@ import enum ISMAccess.Operation
 import ISMChecks
 import ISMEngine
 import ISMModel
+import ISMOutOfProcess
 import ISMVFIO
 import SystemPackage
 
 extension ProfileChoice: ExpressibleByArgument {}
 
-/// `ismkit hw`: a conformance run against a real device bound to a vfio driver.
+/// `ismkit hw`: a conformance run against a real device bound to a vfio driver, in process
+/// (`--device`) or through ismkit-agent on the device's machine (`--agent COMMAND`, `--connect
+/// unix:PATH`): the same run either way (`HardwareRun`).
 ///
 /// Read-only unless `--allow-write` names ranges; a write outside them is refused before it
-/// reaches the kernel and reported. `--dry-run` prints the planned operations and opens nothing.
+/// reaches the kernel (or the agent) and reported. `--dry-run` prints the planned operations
+/// and opens nothing.
 struct Hw: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Conformance run against a real device through VFIO (read-only unless writes are allowed).",
@@ -21,13 +25,29 @@ struct Hw: ParsableCommand {
             The device must be bound to a vfio driver (vfio-pci or ism-vfio-pci). The model learns the \
             device's contents from the run's own reads and writes. Region offsets always come from \
             VFIO_DEVICE_GET_REGION_INFO (SPEC R-OFF-2).
+            Give exactly one of --device (this machine, in process), --agent (a command that runs \
+            ismkit-agent, e.g. over ssh; give the agent its own --allow-write list in the command) or \
+            --connect unix:PATH (an agent behind a unix socket, e.g. a VM's virtio-serial port).
             Exit 0: conforming. Exit 1: the device differs from the model (each differing check is listed). \
             Exit 2: bad arguments or the device cannot be used (one line says why).
             """
     )
 
-    @Option(help: "PCI address of the device, for example 0000:00:01.0.")
-    var device: String
+    @Option(help: "PCI address of the device on this machine, for example 0000:00:01.0.")
+    var device: String?
+
+    @Option(help: "A command (run with /bin/sh -c) that starts ismkit-agent and talks on its stdin/stdout, for example 'ssh root@z1 /usr/local/bin/ismkit-agent --allow-write 2:0x0-0xfff 0000:00:00.0'.")
+    var agent: String?
+
+    @Option(help: "An ismkit-agent behind a unix socket: unix:PATH (a VM's virtio-serial port, QEMU -chardev socket,path=PATH,server=on).")
+    var connect: String?
+
+    @Option(help: "Seconds to wait for each answer of the agent.")
+    var timeout: Double = 10
+
+    @Flag(name: .customLong("unsafe-send-refused-writes"),
+          help: ArgumentHelp("Send writes outside --allow-write to the agent anyway, so that only its own guard stands (for tests).", visibility: .hidden))
+    var unsafeSendRefusedWrites = false
 
     @Option(help: "Semantics to compare against: auto (ism for IBM ISM 1014:04ed, else vfio-pci), ism, vfio-pci.")
     var profile: ProfileChoice = .auto
@@ -63,7 +83,9 @@ struct Hw: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        guard let address = PCIAddress(device) else { throw UsageError(VFIOError.badAddress(device).description) }
+        guard [device, agent, connect].compactMap({ $0 }).count == 1 else {
+            throw UsageError("give exactly one of --device ADDRESS, --agent COMMAND, --connect unix:PATH")
+        }
         var allow = WriteAllowList()
         for text in allowWrite {
             do { allow.ranges.append(try WriteAllowList.parse(text)) } catch { throw UsageError("--allow-write " + error.description) }
@@ -72,6 +94,9 @@ struct Hw: ParsableCommand {
         if let operationsFile {
             do { fixed = try Reproducer.load(path: operationsFile).operations } catch { throw UsageError(error.description) }
         }
+        guard let device else { return try runAgent(allow: allow, fixed: fixed) }
+        if unsafeSendRefusedWrites { throw UsageError("--unsafe-send-refused-writes is for --agent and --connect only") }
+        guard let address = PCIAddress(device) else { throw UsageError(VFIOError.badAddress(device).description) }
         if dryRun {
             // The plan needs only sysfs; a pre-flight problem is reported, not fatal.
             let sysfs = SysfsPCIDevice(address: address, root: sysfsRoot)
@@ -104,13 +129,78 @@ struct Hw: ParsableCommand {
             throw UsageError("cannot use \(address): \(error)")
         }
         let probes = fixed == nil ? (try? hw.probeTable(config: result.config)) ?? [] : []
-        hw.saveReproducers(&result, store: ReproducerStore(directory: output.output), address: address.description)
+        hw.saveReproducers(&result, store: ReproducerStore(directory: output.output))
         if let journal { try writeJournal(writes, to: journal) }
-        var r = makeReport(result, address: address, sysfs: sysfs, path: connection.path, allow: allow, journal: writes)
+        var r = makeReport(result, device: "\(address) \(ids(sysfs)) driver=\(sysfs.driver ?? "none")", access: connection.path.description,
+                           allow: allow, journal: writes)
         r.kernelAnswers = probes
         printReport(r)
         if let report = reportOption.report { try save(r, to: report) }
         if !result.findings.isEmpty { throw FindingExit() }
+    }
+
+    // MARK: through an agent
+
+    /// The same run through ismkit-agent: profile from its `DEVICE` answer, offsets from its
+    /// `REGIONS`. An agent that cannot be reached, speaks another protocol, dies or answers
+    /// outside the protocol is exit 2 (one line); the device differing from the model is exit 1.
+    func runAgent(allow: WriteAllowList, fixed: [Operation]?) throws {
+        if dryRun { throw UsageError("--dry-run needs --device (it plans from this machine's sysfs)") }
+        guard timeout > 0, timeout.isFinite else { throw UsageError("--timeout must be a positive number of seconds") }
+        let endpoint: AgentEndpoint
+        if let agent {
+            guard !agent.allSatisfy(\.isWhitespace) else { throw UsageError("--agent needs a command") }
+            endpoint = .command(agent)
+        } else {
+            do { endpoint = try AgentEndpoint.parseConnect(connect ?? "") } catch { throw UsageError(error.description) }
+        }
+        let session: AgentConnection
+        do { session = try AgentConnection(endpoint: endpoint, timeout: .milliseconds(Int64(timeout * 1000))) } catch {
+            throw UsageError(error.description)
+        }
+        func broken(_ what: String, _ error: AccessError? = nil) -> UsageError {
+            let reason = session.brokenReason.map(\.description) ?? error.map(Self.reason) ?? "broken"
+            return UsageError("agent \(endpoint): \(what): \(reason)")
+        }
+        let profile = self.profile.resolve(vendor: session.vendor, device: session.deviceID)
+        let ids = "\(session.vendor.map { String(format: "%04x", $0) } ?? "????"):\(session.deviceID.map { String(format: "%04x", $0) } ?? "????")"
+        let writes = WriteJournal()
+        var hw = HardwareRun(agent: session, profile: profile, allowList: allow, journal: writes, hostGuard: !unsafeSendRefusedWrites,
+                             seed: budget.seed, budget: budget.budget(defaultSeconds: 10), sequenceLength: sequence.sequenceLength, fixed: fixed)
+        hw.shrinkChecks = 150
+        if !quiet {
+            printError("ismkit hw: agent \(endpoint) (\(ids), \(session.regions.count) regions, \(session.byteOrder.rawValue)-endian), "
+                + "\(profile.rawValue) profile (\(self.profile.rawValue)), writes allowed: \(allow)"
+                + (unsafeSendRefusedWrites ? " (host guard OFF: the agent's own list decides)" : "") + ", seed \(budget.seed)")
+        }
+        var result: HardwareRunResult
+        do throws(AccessError) {
+            result = try hw.run(progress: quiet ? nil : { n, t in printError("  [\(Int(t.seconds)) s] \(n) operations") })
+        } catch {
+            throw broken("the run stopped", error)
+        }
+        // A broken session mid-run is the agent's failure, not a finding about the device.
+        if session.brokenReason != nil { throw broken("the run stopped") }
+        let probes = fixed == nil ? (try? hw.probeTable(config: result.config)) ?? [] : []
+        if session.brokenReason != nil { throw broken("the probes stopped") }
+        let counters: (entries: Int, bytes: Int, refused: Int)
+        do throws(AccessError) { counters = try session.counters() } catch { throw broken("cannot read its counters", error) }
+        do throws(AccessError) { try session.quit() } catch { throw broken("it did not end cleanly after QUIT", error) }
+        hw.saveReproducers(&result, store: ReproducerStore(directory: output.output))
+        if let journal { try writeJournal(writes, to: journal) }
+        var r = makeReport(result, device: "\(ids) (agent, \(session.regions.count) regions)", access: "agent \(endpoint)",
+                           allow: allow, journal: writes)
+        r.kernelAnswers = probes
+        r.agent = .init(endpoint: endpoint.description, byteOrder: session.byteOrder.rawValue, hostGuard: !unsafeSendRefusedWrites,
+                        refusedWrites: counters.refused, writesJournaled: counters.entries, bytesWritten: counters.bytes)
+        printReport(r)
+        if let report = reportOption.report { try save(r, to: report) }
+        if !result.findings.isEmpty { throw FindingExit() }
+    }
+
+    static func reason(_ e: AccessError) -> String {
+        if case .broken(let b) = e { return b.description }
+        return e.description
     }
 
     // MARK: dry run
@@ -119,9 +209,9 @@ struct Hw: ParsableCommand {
     func plan(sysfs: SysfsPCIDevice, profile: Profile, allow: WriteAllowList, fixed: [Operation]?) throws {
         guard let bars = sysfs.barSizes else { throw UsageError("cannot read \(sysfs.path)/resource") }
         let config = DeviceConfig(barLengths: bars, configSize: sysfs.configSize ?? 256, hostByteOrder: .native, profile: profile)
-        var ops = fixed ?? HardwareRun.probes(profile: profile, writes: !allow.isReadOnly)
+        var ops = fixed ?? HardwarePlan.probes(profile: profile, writes: !allow.isReadOnly)
         if fixed == nil {
-            var g = OperationGenerator(config: config, options: HardwareRun.generatorOptions(config: config, allowList: allow), seed: budget.seed)
+            var g = OperationGenerator(config: config, options: HardwarePlan.generatorOptions(config: config, allowList: allow), seed: budget.seed)
             let n = budget.operations ?? 200
             while ops.count < n { ops.append(g.next()) }
             ops = Array(ops.prefix(n))
@@ -173,15 +263,15 @@ struct Hw: ParsableCommand {
         }
     }
 
-    func makeReport(_ r: HardwareRun.Result, address: PCIAddress, sysfs: SysfsPCIDevice, path: VFIOPath,
+    func makeReport(_ r: HardwareRunResult, device: String, access: String,
                     allow: WriteAllowList, journal: WriteJournal) -> HardwareReport {
         var notMade = RunReport.checksNotMade(r.capabilities, compareTrace: false)
         notMade.append("MSI-X table ranges are not located (a write there is dropped by vfio-pci; the model would expect it to stick)")
         let seconds = r.elapsed.seconds
         return HardwareReport(
             verdict: r.findings.isEmpty ? "conforming" : "non-conforming",
-            device: "\(address) \(ids(sysfs)) driver=\(sysfs.driver ?? "none")",
-            access: path.description, profile: profile(r),
+            device: device,
+            access: access, profile: profile(r),
             regions: r.regions.map { .init(index: $0.index, offset: "0x" + String($0.offset, radix: 16), size: "0x" + String($0.size, radix: 16), flags: $0.flags.rawValue) },
             allowWrite: allow.ranges.map(\.description), seed: budget.seed, operations: r.operations, sequences: r.sequences,
             seconds: seconds, operationsPerSecond: seconds > 0 ? Double(r.operations) / seconds : 0,
@@ -195,7 +285,7 @@ struct Hw: ParsableCommand {
             })
     }
 
-    private func profile(_ r: HardwareRun.Result) -> String { r.config.profile.rawValue }
+    private func profile(_ r: HardwareRunResult) -> String { r.config.profile.rawValue }
 
     func printReport(_ r: HardwareReport) {
         print("device: \(r.device), via \(r.access), \(r.profile) profile")
@@ -204,6 +294,10 @@ struct Hw: ParsableCommand {
         print("writes allowed: \(r.allowWrite.isEmpty ? "none (read-only)" : r.allowWrite.joined(separator: ", "))")
         print(String(format: "ran %d operations in %d sequences in %.2f s: %.0f operations/s through the kernel", r.operations, r.sequences, r.seconds, r.operationsPerSecond))
         print("writes: \(r.writesJournaled) accepted by the kernel (\(r.bytesWritten) bytes), \(r.refusedWrites) refused by ismkit (outside the allow-list, never sent)")
+        if let a = r.agent {
+            print("agent: \(a.byteOrder)-endian; it journaled \(a.writesJournaled) writes (\(a.bytesWritten) bytes) and its own guard refused \(a.refusedWrites)"
+                + (a.hostGuard ? "" : " (the host's guard was off: every write was sent)"))
+        }
         print("rules exercised: \(r.rulesExercised.count)/\(Rule.allCases.count) (\(r.rulesExercised.joined(separator: " ")))")
         print("checks not made: \(r.checksNotMade.joined(separator: "; "))")
         if !r.kernelAnswers.isEmpty {

@@ -27,7 +27,7 @@ struct Mutants: ParsableCommand {
     @Option(name: .customLong("save-reproducers"), help: "Write each kill's shrunk reproducer into this folder.")
     var saveReproducers: String?
 
-    @OptionGroup var junitOption: JUnitOptions
+    @OptionGroup var reports: ReportOptions
 
     @Flag(help: "List the catalog (name, rule, origin) and exit.")
     var list = false
@@ -35,7 +35,7 @@ struct Mutants: ParsableCommand {
     enum TableFormat: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
 
     mutating func validate() throws {
-        guard operations > 0 else { throw ValidationError("--operations must be a positive whole number") }
+        guard (1...1_000_000_000).contains(operations) else { throw ValidationError("--operations must be a whole number in 1...1000000000") }
     }
 
     func run() throws {
@@ -49,9 +49,13 @@ struct Mutants: ParsableCommand {
             }
             return
         }
+        reports.begin()
+        let clock = ContinuousClock()
+        let runStart = clock.now
         var rows: [MutantKill] = []
         var seconds: [Double] = []
         for (i, m) in chosen.enumerated() {
+            if Interruption.requested { break }
             if format != .json { printError("[\(i + 1)/\(chosen.count)] \(m.rawValue)") }
             let clock = ContinuousClock()
             let started = clock.now
@@ -67,18 +71,28 @@ struct Mutants: ParsableCommand {
             rows.append(row)
         }
         print(render(rows))
-        if let junit = junitOption.junit {
-            var j = JUnitReport(suite: "ismkit mutants")
-            for (row, s) in zip(rows, seconds) {
-                j.cases.append(.init(name: "\(row.mutant.rawValue) (\(row.mutant.rule.rawValue)) is killed", seconds: s,
-                                     failure: row.killed ? nil : ("survived \(operations) operations per byte order (seed \(seed))", row.mutant.summary)))
+        var report = Report(command: "mutants", title: "the catalog mutants of the simulated device, seed \(seed), \(operations) operations per byte order",
+                            seconds: (clock.now - runStart).seconds, interruptedBy: Interruption.requestedBy)
+        var suite = Report.Suite(name: "mutant kill table (seed \(seed))")
+        for (row, s) in zip(rows, seconds) {
+            let name = "\(row.mutant.rawValue) (\(row.mutant.rule.rawValue)) is killed"
+            if row.killed {
+                suite.checks.append(.init(name: name, status: .pass, seconds: s,
+                                          diagnostics: ["killed after \(row.operationsToKill ?? 0) operations, shrunk to \(row.shrunkLength ?? 0)"]))
+            } else {
+                let survivor = Finding(check: "mutant kill", divergence: nil, rule: row.mutant.rule, operations: [],
+                                       detail: "\(row.mutant.rawValue) survived \(operations) operations per byte order (seed \(seed)): \(row.mutant.summary)",
+                                       layout: DeviceConfig.ism().layout)
+                suite.checks.append(.init(name: name, status: .fail([survivor]), seconds: s))
             }
-            try j.write(to: junit)
         }
+        for m in chosen.dropFirst(rows.count) { suite.checks.append(.init(name: "\(m.rawValue) (\(m.rule.rawValue)) is killed", status: .skip("the run was asked to stop"))) }
+        report.suites = [suite]
         let survivors = rows.filter { !$0.killed }
         if !survivors.isEmpty {
-            throw FindingExit(message: "\(survivors.count) mutant(s) survived: \(survivors.map(\.mutant.rawValue).joined(separator: ", "))")
+            FileHandle.standardError.write(Data("ismkit: \(survivors.count) mutant(s) survived: \(survivors.map(\.mutant.rawValue).joined(separator: ", "))\n".utf8))
         }
+        try conclude(report, reports)
     }
 
     private func render(_ rows: [MutantKill]) -> String {

@@ -29,7 +29,16 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("byte-order"), help: "For a raw fuzz input: the host byte order it ran with.")
     var byteOrder: ByteOrderArgument = .native
 
+    @Flag(name: .customLong("expect-fixed"),
+          help: "Regression check of a fix: exit 0 when the reproducer no longer shows its finding, 1 when it still does.")
+    var expectFixed = false
+
+    @OptionGroup var reports: ReportOptions
+
     func run() throws {
+        reports.begin()
+        let clock = ContinuousClock()
+        let started = clock.now
         let repro: Reproducer
         let name = (file as NSString).lastPathComponent
         let isArtifact = artifact || ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"].contains { name.hasPrefix($0) }
@@ -56,14 +65,26 @@ struct Replay: ParsableCommand {
             }
             if let d { found = d; break }
         }
-        guard let d = found else {
+        var findings: [Finding] = []
+        if let d = found {
+            print(d.description)
+            if let recorded = repro.divergence, !recorded.sameFinding(as: d) {
+                print("note: the file recorded a different finding: \(recorded.aspect.rawValue) [\(recorded.headline)]")
+            }
+            var f = Finding(check: "replay", divergence: d, operations: Array(repro.operations.prefix(d.index + 1)), layout: repro.device.layout)
+            f.reproducer = file
+            findings.append(f)
+        } else {
             print("no divergence: the finding does not reproduce")
-            return
         }
-        print(d.description)
-        if let recorded = repro.divergence, !recorded.sameFinding(as: d) {
-            print("note: the file recorded a different finding: \(recorded.aspect.rawValue) [\(recorded.headline)]")
+        if expectFixed {
+            // A different finding than the recorded one is not a fix either.
+            print(findings.isEmpty ? "fixed: \(file) no longer reproduces" : "not fixed: \(file) still shows a finding")
         }
-        throw FindingExit()
+        var report = Report(command: "replay", title: "\(file) on \(repro.target)", seconds: (clock.now - started).seconds)
+        report.suites = [Report.Suite(name: "replay \(name)", checks: [
+            .init(name: "\(repro.operations.count) operation(s) agree with the model", findings: findings, seconds: report.seconds),
+        ], artifact: repro.target.parameters["path"])]
+        try conclude(report, reports)
     }
 }

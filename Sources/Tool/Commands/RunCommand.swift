@@ -9,7 +9,7 @@ import ISMSimulator
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Differential fuzzing of the simulated device (optionally a mutant) against the golden model.",
-        discussion: "Exit 0: no divergence. Exit 1: divergence found, shrunk, reproducer written. Exit 2: bad input."
+        discussion: "Budget: --seconds 10 unless --seconds or --operations is given. Exit 0: no divergence. Exit 1: divergence found, shrunk, reproducer written. Exit 2: bad input. 130/143: stopped by SIGINT/SIGTERM (reports written)."
     )
 
     @OptionGroup var budget: BudgetOptions
@@ -27,9 +27,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var output: ReproducerOutputOptions
 
-    @OptionGroup var report: JSONReportOptions
-
-    @OptionGroup var junit: JUnitOptions
+    @OptionGroup var reports: ReportOptions
 
     @Flag(help: "No progress line.")
     var quiet = false
@@ -41,44 +39,44 @@ struct Run: ParsableCommand {
         let diff = MutantKillRun.differential(config: device, mutant: m)
         let kind = MutantKillRun.kind(mutant: m)
         let b = budget.budget(defaultSeconds: 10)
+        reports.begin()
+        let progress = ProgressLine(quiet: quiet)
         if !quiet {
             printError("ismkit run: \(kind) vs model, \(device.profile.rawValue) profile, \(device.hostByteOrder.rawValue)-endian host, seed \(budget.seed), \(b)")
         }
-        let campaign = Campaign(
-            differential: diff, options: GeneratorOptions(), seed: budget.seed, budget: b,
-            sequenceLength: sequence.sequenceLength,
-            progress: quiet ? nil : { p in
-                printError("  [\(Int(p.elapsed.seconds)) s] \(p.operations) operations, \(p.sequences) sequences, no divergence")
-            })
+        var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: budget.seed, budget: b,
+                                sequenceLength: sequence.sequenceLength, progress: progress.callback)
+        campaign.progressInterval = progress.interval
         let result = try campaign.run()
-        try finish(result: result, kind: kind, device: device, seed: budget.seed, output: output.output, report: report.report,
-                   junit: junit.junit, capabilities: SimulatedDevice(config: device).capabilities, compareTrace: true)
+        progress.end()
+        try finish(result: result, kind: kind, device: device, seed: budget.seed, output: output.output, reports: reports,
+                   capabilities: SimulatedDevice(config: device).capabilities, compareTrace: true)
     }
 }
 
-/// Prints the report, writes the reproducer and JSON report, and turns a divergence into exit 1.
+/// Prints the report, writes the reproducer and the report files, and turns a divergence into exit 1.
 func finish(result: CampaignResult, kind: ImplementationKind, device: DeviceConfig, seed: UInt64, output: String,
-            report: String?, junit: String? = nil, capabilities: Capabilities, compareTrace: Bool) throws {
-    var path: String?
-    if let f = result.findings.first {
+            reports: ReportOptions, capabilities: Capabilities, compareTrace: Bool) throws {
+    var findings = result.findings
+    if let f = findings.first {
         let repro = Reproducer(target: kind.target, device: device, seed: seed, operations: f.operations, divergence: f.divergence)
         do {
-            path = try ReproducerStore(directory: output).save(repro, stem: kind.fileStem, finding: f.slug,
-                                                               discriminator: ReproducerStore.discriminator(seed: seed))
+            findings[0].reproducer = try ReproducerStore(directory: output).save(
+                repro, stem: kind.fileStem, finding: f.slug, discriminator: ReproducerStore.discriminator(seed: seed))
         } catch { throw UsageError(error.description) }
     }
-    let r = RunReport(result: result, target: kind.target, device: device, seed: seed,
-                      checksNotMade: RunReport.checksNotMade(capabilities, compareTrace: compareTrace), reproducer: path)
+    let notMade = RunReport.checksNotMade(capabilities, compareTrace: compareTrace)
+    let r = RunReport(result: result, target: kind.target, device: device, seed: seed, checksNotMade: notMade,
+                      reproducer: findings.first?.reproducer)
     r.printText()
-    if let report { try r.write(to: report) }
-    if let junit {
-        var j = JUnitReport(suite: "ismkit run")
-        let name = "\(kind) vs model, \(device.profile.rawValue), \(device.hostByteOrder.rawValue)-endian, seed \(seed)"
-        j.cases.append(.init(name: name, seconds: r.seconds, failure: result.divergence.map { d in
-            ("\(d.headline) \(d.aspect.rawValue) differs at \(d.operation.summary(in: d.layout))",
-             d.description + (path.map { "\nreproducer: \($0)" } ?? ""))
-        }))
-        try j.write(to: junit)
-    }
-    if result.divergence != nil { throw FindingExit() }
+    if result.interrupted { print("interrupted by signal \(Interruption.requestedBy): the summary covers what ran before it") }
+    var report = Report(command: "run", title: "\(kind) vs model, \(device.profile.rawValue) profile, \(device.hostByteOrder.rawValue)-endian, seed \(seed)",
+                        seconds: result.elapsed.seconds, details: detailsJSON(r), interruptedBy: Interruption.requestedBy)
+    var suite = Report.Suite(name: kind.description)
+    suite.checks.append(.init(name: "differential against the golden model", findings: findings,
+                              seconds: result.elapsed.seconds,
+                              diagnostics: ["\(result.operations) operations, \(Int(result.operationsPerSecond)) ops/s", "rules exercised: \(r.rulesExercised.joined(separator: " "))"]))
+    for what in notMade { suite.checks.append(.init(name: what, status: .skip("the implementation cannot show it"))) }
+    report.suites = [suite]
+    try conclude(report, reports)
 }

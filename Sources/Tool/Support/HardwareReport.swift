@@ -36,5 +36,18 @@ struct HardwareReport: Codable {
     var checksNotMade: [String]
     var differences: [Difference]
     /// The probes of `HardwareRun.probes` as the model predicted and the kernel answered them.
-    var kernelAnswers: [HardwareRun.ProbeAnswer] = []
+    var kernelAnswers: [HardwareProbeAnswer] = []
+    /// A run through ismkit-agent: what the agent counted itself.
+    struct Agent: Codable {
+        var endpoint: String
+        var byteOrder: String
+        /// False with --unsafe-send-refused-writes: the host sent writes outside its list.
+        var hostGuard: Bool
+        /// Writes the agent's own --allow-write guard refused.
+        var refusedWrites: Int
+        /// Writes the agent journaled (its `JOURNAL` answer), and their bytes.
+        var writesJournaled: Int
+        var bytesWritten: Int
+    }
+    var agent: Agent?
 }

@@ -1,29 +1,48 @@
 import ArgumentParser
+import Foundation
 
-/// `--output DIR`: where reproducer files go (run, conform, hw).
+/// `--output DIR`: where reproducer files go (run, conform, hw), checked before the run.
 struct ReproducerOutputOptions: ParsableArguments {
-    @Option(help: "Folder for reproducer files.")
+    @Option(help: "Folder for reproducer files (created when missing).")
     var output: String = "reproducers"
+
+    mutating func validate() throws {
+        // The folder, or the nearest existing folder above it, must be writable.
+        var dir = output
+        var isDir: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            let up = (dir as NSString).deletingLastPathComponent
+            dir = up.isEmpty ? "." : up
+            if dir == "." || dir == "/" { break }
+        }
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
+            throw ValidationError("--output \(output): \(dir) is not a folder")
+        }
+        if let problem = writeProbe(folder: dir) { throw ValidationError("--output \(output): \(problem)") }
+    }
 }
 
 /// `--sequence-length N` (run, conform, hw).
 struct SequenceOptions: ParsableArguments {
-    @Option(name: .customLong("sequence-length"), help: "Operations per sequence; each sequence starts from a fresh device and model.")
+    @Option(name: .customLong("sequence-length"), parsing: .unconditional,
+            help: "Operations per sequence, 1...65536; each sequence starts from a fresh device and model.")
     var sequenceLength: Int = 32
 
     mutating func validate() throws {
-        guard sequenceLength > 0 else { throw ValidationError("--sequence-length must be positive") }
+        guard (1...65536).contains(sequenceLength) else { throw ValidationError("--sequence-length must be a whole number in 1...65536") }
     }
 }
 
-/// `--report FILE`: the run's summary as JSON (run, hw).
+/// `--report FILE`: the run's summary as JSON (hw, until it writes every report format).
 struct JSONReportOptions: ParsableArguments {
     @Option(help: "Also write the run's summary as JSON to this file.")
     var report: String?
 }
 
-/// `--junit FILE`: a JUnit XML report (run, mutants, conform).
-struct JUnitOptions: ParsableArguments {
-    @Option(help: "Also write a JUnit XML report (one test case per check; a finding is a failure) to this file.")
-    var junit: String?
+/// Why a file cannot be created in `folder` (tried for real: a probe file is made and removed), or nil.
+func writeProbe(folder: String) -> String? {
+    let probe = (folder as NSString).appendingPathComponent(".ismkit-write-probe-\(getpid())")
+    guard FileManager.default.createFile(atPath: probe, contents: nil) else { return "cannot create files in \(folder)" }
+    try? FileManager.default.removeItem(atPath: probe)
+    return nil
 }

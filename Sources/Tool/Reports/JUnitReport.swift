@@ -8,21 +8,28 @@ struct JUnitReport {
         var seconds: Double
         /// nil when the check passed; else a one-line message and the full details.
         var failure: (message: String, details: String)?
+        /// A check that could not be made.
+        var skipped = false
     }
 
     var suite: String
     var cases: [Case] = []
 
+    init(suite: String) { self.suite = suite }
+
     func xml() -> String {
         let failures = cases.filter { $0.failure != nil }.count
+        let skipped = cases.filter(\.skipped).count
         let total = cases.reduce(0) { $0 + $1.seconds }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"ismkit\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(Self.time(total))\">\n"
-        out += "  <testsuite name=\"\(Self.escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(Self.time(total))\">\n"
+        out += "  <testsuite name=\"\(Self.escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(Self.time(total))\">\n"
         for c in cases {
             out += "    <testcase classname=\"\(Self.escape(suite))\" name=\"\(Self.escape(c.name))\" time=\"\(Self.time(c.seconds))\""
             if let f = c.failure {
                 out += ">\n      <failure message=\"\(Self.escape(f.message))\" type=\"finding\">\(Self.escape(f.details))</failure>\n    </testcase>\n"
+            } else if c.skipped {
+                out += ">\n      <skipped/>\n    </testcase>\n"
             } else {
                 out += "/>\n"
             }
@@ -31,11 +38,19 @@ struct JUnitReport {
         return out
     }
 
-    func write(to path: String) throws(UsageError) {
-        do {
-            try Data(xml().utf8).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw UsageError("\(path): cannot write the JUnit report: \(error.localizedDescription)")
+    /// One test case per check (class name: its suite); a failed check's failure names its findings.
+    init(_ r: Report) {
+        suite = "ismkit \(r.command)"
+        for s in r.suites {
+            for c in s.checks {
+                var failure: (message: String, details: String)?
+                if case .fail(let findings) = c.status {
+                    failure = (findings.map(\.headline).joined(separator: ", "), findings.map(\.description).joined(separator: "\n\n"))
+                }
+                var name = s.name + ": " + c.name
+                if case .skip(let why) = c.status { name += " (not made: \(why))" }
+                cases.append(Case(name: name, seconds: c.seconds, failure: failure, skipped: { if case .skip = c.status { true } else { false } }()))
+            }
         }
     }
 

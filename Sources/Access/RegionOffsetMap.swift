@@ -1,11 +1,10 @@
-import ISMAccess
-
 /// Translates between the model's offset space and the kernel's (SPEC R-OFF-2).
 ///
 /// Operations carry offsets as the model decodes them: `index << profile.regionShift | pos`.
 /// A conforming client never assumes a shift: it takes each region's base from
-/// `VFIO_DEVICE_GET_REGION_INFO`. This map is where ismkit does exactly that, so it lives in
-/// the VFIO backend (the only layer that talks to the kernel) and nowhere else:
+/// `VFIO_DEVICE_GET_REGION_INFO`. This map is where ismkit does exactly that. It is used only by
+/// the backends that talk to a kernel: the VFIO backend (in process) and the agent client
+/// (`AgentDevice`, from the agent's `REGIONS` answer); nothing else translates offsets:
 ///
 /// - An offset whose model index names a region the kernel reported, with a position below
 ///   the spacing of the kernel's region bases, goes to the kernel as `info.offset + pos`.
