@@ -97,11 +97,13 @@ src_literal=$(printf '%s' "$driver" | sed 's/[\\"]/\\&/g')
 "$CC" -O1 -fPIC -c "$root/.clusterfuzzlite/driver_lib_env.c" -DISMKIT_CFL_DRIVER_SOURCE="\"$src_literal\"" \
   -o "$WORK/driver_lib_env.o"
 
-# diff-sim and parse share one scratch path (same flags); diff-driver has its own, as in
-# FuzzBuild.scratch, so the two builds do not invalidate each other.
+# One scratch path per target. diff-driver's flags differ (as FuzzBuild.scratch keeps it apart);
+# diff-sim and parse could share one, but a `--product parse` build leaves the shared scratch
+# path in a state from which the next `--product diff-sim` build recompiles every module, so a
+# re-run of this script would never be incremental.
 swift_build "$WORK/swift-fuzz" diff-sim -Xlinker "$WORK/lsan_suppressions.o"
 install -m 755 "$bin" "$OUT/diff-sim"
-swift_build "$WORK/swift-fuzz" parse -Xlinker "$WORK/lsan_suppressions.o"
+swift_build "$WORK/swift-fuzz-parse" parse -Xlinker "$WORK/lsan_suppressions.o"
 install -m 755 "$bin" "$OUT/parse"
 
 # diff-driver's driver library, as FuzzBuild.driverLibrary compiles it, with the build's CC and CFLAGS.

@@ -67,10 +67,10 @@ unset SWIFTFLAGS ISMKIT_DRIVER_LIB ISMKIT_DRIVER_SOURCE ISMKIT_MUTANT ISMKIT_BYT
 
 echo "cfl: SRC=$SRC OUT=$OUT WORK=$WORK"
 start=$(date +%s)
-if (cd "$SRC/ismkit" && bash "$SRC/ismkit/.clusterfuzzlite/build.sh") >"$tmp/build.log" 2>&1; then
-  pass "build.sh ($(( $(date +%s) - start )) s)"
+if (cd "$SRC/ismkit" && bash "$SRC/ismkit/.clusterfuzzlite/build.sh") >"$WORK/build.log" 2>&1; then
+  pass "build.sh ($(( $(date +%s) - start )) s; log in $WORK/build.log)"
 else
-  tail -n 40 "$tmp/build.log"
+  grep -v 'unknown warning option' "$WORK/build.log" | tail -n 40
   fail "build.sh exited non-zero ($(( $(date +%s) - start )) s; log above)"
   finish
 fi

@@ -39,9 +39,7 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMu
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzTarget.check(UnsafeRawBufferPointer(start: data, count: size), differential: DiffDriver.differential,
-                     target: DiffDriver.target, shrinkChecks: 2_000)
-    return 0
+    FuzzTarget.testOneInput(data, size, DiffDriver.differential, DiffDriver.target)
 }
 
 #if !ISMKIT_LIBFUZZER

@@ -23,9 +23,7 @@ enum DiffSim {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzTarget.check(UnsafeRawBufferPointer(start: data, count: size), differential: DiffSim.differential,
-                     target: DiffSim.target, shrinkChecks: 2_000)
-    return 0
+    FuzzTarget.testOneInput(data, size, DiffSim.differential, DiffSim.target)
 }
 
 #if !ISMKIT_LIBFUZZER

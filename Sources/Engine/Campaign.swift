@@ -94,59 +94,65 @@ public struct Campaign<Impl: ISMAccess> {
         let limitOps = generator == nil ? prelude.count : limits.operations
         let layout = differential.config.layout
 
-        var session = first.map { Session(implementation: $0, model: differential.model(), compareTrace: differential.compareTrace) }
-        if session == nil { session = try differential.session() }
-        var fresh = true
-        run: while result.operations < limitOps {
-            if Interruption.requested { result.interrupted = true; break }
-            if generator != nil, let deadline = limits.deadline, clock.now >= deadline { break }
-            if pending.isEmpty && generator == nil { break }
-            if !fresh { session!.restart(implementation: try differential.makeImplementation(), model: differential.model()) }
-            fresh = false
-            ops.removeAll(keepingCapacity: true)
-            result.sequences += 1
-            let fromPrelude = !pending.isEmpty
-            let length = fromPrelude ? Int.max : min(sequenceLength, limitOps - result.operations)
-            var taken = 0
-            while taken < length, result.operations < limitOps {
-                let op: Operation
-                if fromPrelude {
-                    guard let next = pending.popFirst() else { break }
-                    op = next
-                } else {
-                    op = generator!.next()
-                }
-                taken += 1
-                result.operations += 1
-                if let skip, skip(session!.implementation, op) {
-                    result.skipped += 1
-                    if result.skippedExamples.count < 5 { result.skippedExamples.append(op) }
-                    continue
-                }
-                ops.append(op)
-                let d = session!.step(op, index: ops.count - 1)
-                result.rulesExercised.formUnion(session!.model.lastDecision.cited)
-                guard let d else { continue }
-                if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
-                if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
-                    result.findings[k].occurrences += 1
-                } else {
-                    result.findings.append(Finding(check: check, divergence: d, operations: ops, operationsBefore: result.operations,
-                                                   layout: layout))
-                }
-                if stopAtFirstFinding { break run }
-                break  // the model's view is no longer trustworthy: start afresh
+        // The sequences, in a scope of their own: the last implementation goes before shrinking makes new ones.
+        do {
+            var session: Session<Impl>
+            if let first {
+                session = Session(implementation: first, model: differential.model(), compareTrace: differential.compareTrace)
+            } else {
+                session = try differential.session()
             }
-            if let progress {
-                let now = clock.now
-                if now - lastReport >= progressInterval {
-                    lastReport = now
-                    progress(CampaignProgress(operations: result.operations, sequences: result.sequences,
-                                              findings: result.findings.count, rules: result.rulesExercised.bits.nonzeroBitCount, elapsed: now - start))
+            var fresh = true
+            run: while result.operations < limitOps {
+                if Interruption.requested { result.interrupted = true; break }
+                if generator != nil, let deadline = limits.deadline, clock.now >= deadline { break }
+                if pending.isEmpty && generator == nil { break }
+                if !fresh { session.restart(implementation: try differential.makeImplementation(), model: differential.model()) }
+                fresh = false
+                ops.removeAll(keepingCapacity: true)
+                result.sequences += 1
+                let fromPrelude = !pending.isEmpty
+                let length = fromPrelude ? Int.max : min(sequenceLength, limitOps - result.operations)
+                var taken = 0
+                while taken < length, result.operations < limitOps {
+                    let op: Operation
+                    if fromPrelude {
+                        guard let next = pending.popFirst() else { break }
+                        op = next
+                    } else {
+                        op = generator!.next()
+                    }
+                    taken += 1
+                    result.operations += 1
+                    if let skip, skip(session.implementation, op) {
+                        result.skipped += 1
+                        if result.skippedExamples.count < 5 { result.skippedExamples.append(op) }
+                        continue
+                    }
+                    ops.append(op)
+                    let d = session.step(op, index: ops.count - 1)
+                    result.rulesExercised.formUnion(session.model.lastDecision.cited)
+                    guard let d else { continue }
+                    if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
+                    if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
+                        result.findings[k].occurrences += 1
+                    } else {
+                        result.findings.append(Finding(check: check, divergence: d, operations: ops, operationsBefore: result.operations,
+                                                       layout: layout))
+                    }
+                    if stopAtFirstFinding { break run }
+                    break  // the model's view is no longer trustworthy: start afresh
+                }
+                if let progress {
+                    let now = clock.now
+                    if now - lastReport >= progressInterval {
+                        lastReport = now
+                        progress(CampaignProgress(operations: result.operations, sequences: result.sequences,
+                                                  findings: result.findings.count, rules: result.rulesExercised.bits.nonzeroBitCount, elapsed: now - start))
+                    }
                 }
             }
         }
-        session = nil  // the last implementation goes before shrinking makes new ones
         // Shrinking stays inside the time box (plus a grace), and after a stop request gets only the grace.
         var shrinkDeadline = limits.deadline.map { $0 + shrinkGrace }
         if Interruption.requested { shrinkDeadline = min(shrinkDeadline ?? .now + shrinkGrace, clock.now + shrinkGrace) }

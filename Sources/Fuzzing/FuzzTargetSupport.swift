@@ -43,6 +43,14 @@ public enum FuzzTarget {
     /// One fuzz input through the shared run loop: decodes it (docs/fuzz-encoding.md), runs the
     /// operations as one sequence on a fresh implementation beside a fresh model, and on a
     /// divergence shrinks it (at most `shrinkChecks` re-runs) and reports it with `finding`.
+    /// The body of a differential `LLVMFuzzerTestOneInput`: `check` of the raw input; returns 0.
+    public static func testOneInput<Impl: ISMAccess>(
+        _ data: UnsafePointer<UInt8>?, _ size: Int, _ differential: Differential<Impl>, _ target: Reproducer.Target
+    ) -> CInt {
+        check(UnsafeRawBufferPointer(start: data, count: size), differential: differential, target: target, shrinkChecks: 2_000)
+        return 0
+    }
+
     public static func check<Impl: ISMAccess>(
         _ input: UnsafeRawBufferPointer, differential: Differential<Impl>, target: Reproducer.Target, shrinkChecks: Int
     ) {

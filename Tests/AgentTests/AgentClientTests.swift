@@ -329,3 +329,82 @@ private func errno(_ body: () throws -> Void) -> Errno? {
         #expect(c.brokenReason != nil)
     }
 }
+
+/// `ismkit hw --agent/--connect` as a command: exit codes and the one stderr line.
+@Suite struct AgentCommandTests {
+    /// The ismkit executable built beside this test bundle.
+    static let ismkit: String? = {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir.appendingPathComponent("ismkit").path, Fake.root + "/.build-hw/debug/ismkit"]
+        where FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        return nil
+    }()
+
+    /// Runs ismkit with `arguments` in a temporary folder: exit status, stdout, stderr.
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let bin = try #require(ismkit, "ismkit is not built beside the tests")
+        let dir = NSTemporaryDirectory() + "ismkit-agent-cmd-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Exit 2 with exactly one line `ismkit: ...` containing `text` (without progress lines: --quiet).
+    static func expectBadInput(_ arguments: [String], _ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try run(arguments + ["--quiet"])
+        #expect(r.status == 2, "exit \(r.status): \(r.err)", sourceLocation: sourceLocation)
+        let lines = r.err.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("ismkit: ") && lines[0].contains(text), "\(r.err)", sourceLocation: sourceLocation)
+    }
+
+    @Test func badInputIsExitTwoWithOneLine() throws {
+        let dev = Fake.device()
+        try Self.expectBadInput(["hw", "--agent", "/nonexistent/ismkit-agent 0000:00:01.0"], "not found")
+        try Self.expectBadInput(["hw", "--connect", "unix:/nonexistent/agent.sock"], "cannot connect to unix:/nonexistent/agent.sock")
+        try Self.expectBadInput(["hw", "--agent", "echo 'ISMKIT-WIRE 2 little 0 vfio-agent'; cat >/dev/null"], "version 2")
+        try Self.expectBadInput(["hw", "--agent", Fake.scripted(then: "read c; echo 'what?'; cat >/dev/null"), "--operations", "20"],
+                                "protocol: unexpected reply \"what?\"")
+        let dying = "n=0; while read l; do n=$((n+1)); [ $n -gt 12 ] && exit 0; echo \"$l\"; done | " + (try Fake.command(device: dev.path))
+        try Self.expectBadInput(["hw", "--agent", dying, "--operations", "200"], "the run stopped")
+        try Self.expectBadInput(["hw", "--agent", "sleep 30", "--timeout", "0.5"], "no answer within 0.5 s")
+        try Self.expectBadInput(["hw", "--agent", "x", "--device", "0000:00:01.0"], "exactly one of")
+        try Self.expectBadInput(["hw", "--agent", try Fake.command(device: dev.path), "--dry-run"], "--dry-run needs --device")
+    }
+
+    @Test func aRunThroughTheAgentReportsAndJournals() throws {
+        let dev = Fake.device()
+        let dir = NSTemporaryDirectory() + "ismkit-agent-cmd-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let r = try Self.run(["hw", "--agent", try Fake.command(device: dev.path, options: "--allow-write 2:0x0-0xfff --journal \(dir)/agent.journal"),
+                              "--allow-write", "2:0x0-0xfff", "--operations", "300", "--quiet", "--journal", dir + "/host.journal",
+                              "--report", dir + "/r.json", "--output", dir + "/repro"])
+        // The fake device is a plain file, not a kernel: differences from the model are findings (exit 1).
+        #expect(r.status == 1, "\(r.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as? [String: Any])
+        let agent = try #require(report["agent"] as? [String: Any])
+        #expect(agent["refusedWrites"] as? Int == 0 && agent["hostGuard"] as? Bool == true)
+        #expect((agent["writesJournaled"] as? Int) == (report["writesJournaled"] as? Int))
+        #expect(try String(contentsOfFile: dir + "/host.journal", encoding: .utf8) == String(contentsOfFile: dir + "/agent.journal", encoding: .utf8))
+        let repros = try FileManager.default.contentsOfDirectory(atPath: dir + "/repro")
+        #expect(!repros.isEmpty && repros.allSatisfy { $0.hasPrefix("agent-vfio-pci-") })
+    }
+}
+
+@Suite struct AgentReopenTests {
+    @Test func anAgentWithoutREOPENIsNamed() throws {
+        let c = try AgentConnection(endpoint: .command(Fake.scripted(then: "read c; echo 'OK 4 00000000 -'; read d; echo 'BAD unknown request'; cat >/dev/null")))
+        let a = try AgentDevice(connection: c, profile: .vfioPCI, allowList: WriteAllowList())
+        _ = try pread(a, 2 << 40, 4)
+        let m = message { _ = try AgentDevice(connection: c, profile: .vfioPCI, allowList: WriteAllowList()) }
+        #expect(m == "broken: protocol: the agent does not know REOPEN (an older build: rebuild it with native/agent/build.sh)")
+    }
+}

@@ -34,40 +34,30 @@ extension DriverSourceTests {
         #expect(elapsed < .seconds(60))
     }
 
-    /// The first finding of a short conformance run (no lifecycle checks) on a one-line variant of merged.
-    static func firstFinding(replacing original: String, with replacement: String, name: String, order: ByteOrder) throws -> Finding {
-        let path = try Self.variant(of: "merged", replacing: original, with: replacement, name: name)
+    /// One-line variants of merged that break the implementation (each `intent` is the headline
+    /// its finding must have), the breakage's kind, and a text its description must contain.
+    static let breakingVariants: [(variant: SourceMutant, kind: String, says: String)] = [
+        (.init(name: "segv", intent: "crash (SIGSEGV)", original: " ssize_t done = 0;\n int ret;",
+               replacement: " ssize_t done = 0; if (count == 3) *(volatile int *)0 = 0;\n int ret;"), "crash", "SIGSEGV"),
+        (.init(name: "overrun", intent: "buffer overrun", original: " if (copy_from_user(data, buf, count)) {",
+               replacement: " if (copy_from_user(data, buf, count + 1)) {"), "overrun", "outside the"),
+        (.init(name: "stray-output", intent: "protocol error", original: " ssize_t done = 0;\n int ret;",
+               replacement: " ssize_t done = 0; if (count == 3) printf(\"debug: read of 3\\n\");\n int ret;"), "protocol-error", "debug: read of 3"),
+    ]
+
+    /// A NULL dereference is a crash with its signal, a one-byte overrun of the user buffer an
+    /// overrun, stray driver output a protocol error: each finding's headline is the breakage,
+    /// never the rule of the operation it happened in.
+    @Test(arguments: breakingVariants, [ByteOrder.little, .big])
+    func aBrokenDriverIsReportedAsWhatBroke(_ v: (variant: SourceMutant, kind: String, says: String), order: ByteOrder) throws {
+        let path = try Self.variant(of: "merged", replacing: v.variant.original, with: v.variant.replacement, name: v.variant.name)
         let r = try Self.verdict(path, order, options: Self.options(operations: 3000, timeout: .seconds(5), lifecycle: false))
         let f = try #require(r.findings.first)
-        #expect(f.rule == nil && r.violatedRules.isEmpty, "a breakage is not reported as the rule of the operation it happened in: \(f)")
-        return f
-    }
-
-    @Test(arguments: [ByteOrder.little, .big])
-    func aSegfaultIsACrashWithItsSignal(order: ByteOrder) throws {
-        let f = try Self.firstFinding(replacing: " ssize_t done = 0;\n int ret;",
-                                      with: " ssize_t done = 0; if (count == 3) *(volatile int *)0 = 0;\n int ret;", name: "segv", order: order)
-        #expect(f.headline == "crash (SIGSEGV)", "\(f)")
-        guard case .crash(let signal, _)? = f.divergence?.failure else { Issue.record("not a crash: \(f)"); return }
-        #expect(signal == 11)
-    }
-
-    @Test(arguments: [ByteOrder.little, .big])
-    func aOneByteOverrunOfTheUserBufferIsAnOverrun(order: ByteOrder) throws {
-        let f = try Self.firstFinding(replacing: " if (copy_from_user(data, buf, count)) {",
-                                      with: " if (copy_from_user(data, buf, count + 1)) {", name: "overrun", order: order)
-        #expect(f.headline == "buffer overrun", "\(f)")
-        guard case .overrun(let what)? = f.divergence?.failure else { Issue.record("not an overrun: \(f)"); return }
-        #expect(what.contains("outside the"), "\(what)")
-    }
-
-    @Test(arguments: [ByteOrder.little, .big])
-    func strayDriverOutputIsAProtocolError(order: ByteOrder) throws {
-        let f = try Self.firstFinding(replacing: " ssize_t done = 0;\n int ret;",
-                                      with: " ssize_t done = 0; if (count == 3) printf(\"debug: read of 3\\n\");\n int ret;", name: "stray", order: order)
-        #expect(f.headline == "protocol error", "\(f)")
-        guard case .protocolError(let what)? = f.divergence?.failure else { Issue.record("not a protocol error: \(f)"); return }
-        #expect(what.contains("debug: read of 3"), "\(what)")
+        #expect(f.headline == v.variant.intent, "\(f)")
+        #expect(f.rule == nil && r.violatedRules.isEmpty, "\(f)")
+        let failure = try #require(f.divergence?.failure, "\(f)")
+        #expect(failure.kind == v.kind && failure.description.contains(v.says), "\(failure)")
+        if case .crash(let signal, _) = failure { #expect(signal == 11) }
     }
 
     @Test func aSourceThatDoesNotBuildShowsTheFirstCompilerError() throws {

@@ -121,9 +121,14 @@ public final class AgentConnection {
     /// touched the current fd. An agent that cannot open the device again breaks the session.
     public func reopen() throws(AccessError) {
         guard !fresh else { return }
-        do { _ = try call("REOPEN") } catch {
-            if case .errno(let e) = error { throw process.fail(.cannotStart("the agent cannot open the device again: errno \(e.rawValue)")) }
-            throw error
+        let line = try process.exchange("REOPEN")
+        if line.hasPrefix("BAD ") {
+            throw process.fail(.protocolError("the agent does not know REOPEN (an older build: rebuild it with native/agent/build.sh)"))
+        }
+        let reply: WireReply
+        do { reply = try WireReply.parse(line) } catch { throw process.fail(error) }
+        if reply.status == .err {
+            throw process.fail(.cannotStart("the agent cannot open the device again: errno \(reply.value)"))
         }
         fresh = true
     }

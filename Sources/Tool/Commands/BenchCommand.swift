@@ -16,8 +16,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Operations per measurement.")
     var operations: Int = 2_000_000
 
-    @Option(help: "Seed of the operation generator.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOptions
+    var seed: UInt64 { seedOption.seed }
 
     @Option(help: "Repetitions; the best of each is reported.")
     var repeats: Int = 3

@@ -69,7 +69,7 @@ struct Hw: ParsableCommand {
     @Option(help: "Write the journal of every write the kernel accepted to this file (for checks from the device side).")
     var journal: String?
 
-    @OptionGroup var reportOption: JSONReportOptions
+    @OptionGroup var reports: ReportOptions
 
     @OptionGroup var output: ReproducerOutputOptions
 
@@ -83,6 +83,7 @@ struct Hw: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        reports.begin()
         guard [device, agent, connect].compactMap({ $0 }).count == 1 else {
             throw UsageError("give exactly one of --device ADDRESS, --agent COMMAND, --connect unix:PATH")
         }
@@ -135,8 +136,23 @@ struct Hw: ParsableCommand {
                            allow: allow, journal: writes)
         r.kernelAnswers = probes
         printReport(r)
-        if let report = reportOption.report { try save(r, to: report) }
-        if !result.findings.isEmpty { throw FindingExit() }
+        try conclude(report(r, findings: result.findings, seconds: result.elapsed.seconds), reports)
+    }
+
+    /// The run in the shared report model: one suite for the device, a check per kind of
+    /// difference the campaign looks for, the probes at the SPEC's edges, and every check not made.
+    func report(_ r: HardwareReport, findings: [Finding], seconds: Double) -> Report {
+        var suite = Report.Suite(name: r.device + ", " + r.profile + " profile",
+                                 diagnostics: ["via \(r.access)", "\(r.operations) operations, \(Int(r.operationsPerSecond)) operations/s",
+                                               "writes: \(r.writesJournaled) accepted, \(r.refusedWrites) refused before the device"])
+        suite.checks.append(.init(name: "generated and probe operations agree with the model", findings: findings, seconds: seconds))
+        for p in r.kernelAnswers {
+            suite.checks.append(.init(name: "probe \(p.operation)", status: .pass,
+                                      diagnostics: ["model: \(p.model)", "kernel: \(p.kernel)" + (p.agrees ? "" : " (differs)")]))
+        }
+        for what in r.checksNotMade { suite.checks.append(.init(name: what, status: .skip("a real device cannot show it"))) }
+        return Report(command: "hw", title: "\(r.device) via \(r.access), seed \(r.seed)", seconds: seconds, suites: [suite],
+                      details: detailsJSON(r), interruptedBy: Interruption.requestedBy)
     }
 
     // MARK: through an agent
@@ -194,8 +210,7 @@ struct Hw: ParsableCommand {
         r.agent = .init(endpoint: endpoint.description, byteOrder: session.byteOrder.rawValue, hostGuard: !unsafeSendRefusedWrites,
                         refusedWrites: counters.refused, writesJournaled: counters.entries, bytesWritten: counters.bytes)
         printReport(r)
-        if let report = reportOption.report { try save(r, to: report) }
-        if !result.findings.isEmpty { throw FindingExit() }
+        try conclude(report(r, findings: result.findings, seconds: result.elapsed.seconds), reports)
     }
 
     static func reason(_ e: AccessError) -> String {
@@ -320,13 +335,5 @@ struct Hw: ParsableCommand {
             }
         }
         print("verdict: \(r.verdict)")
-    }
-
-    func save(_ r: HardwareReport, to path: String) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do { try e.encode(r).write(to: URL(fileURLWithPath: path)) } catch {
-            throw UsageError("cannot write \(path): \(error.localizedDescription)")
-        }
     }
 }

@@ -12,8 +12,8 @@ struct Mutants: ParsableCommand {
         discussion: "Exit 0 when every mutant is killed, 1 when one survives."
     )
 
-    @Option(help: "Seed of the operation generator.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOptions
+    var seed: UInt64 { seedOption.seed }
 
     @Option(help: "Operation budget per mutant and byte order.")
     var operations: Int = 200_000

@@ -22,6 +22,12 @@ struct ReproducerOutputOptions: ParsableArguments {
     }
 }
 
+/// `--seed S` where a command takes no time budget (mutants, bench).
+struct SeedOptions: ParsableArguments {
+    @Option(help: "Seed of the operation generator; the same seed gives the same run.")
+    var seed: UInt64 = 1
+}
+
 /// `--sequence-length N` (run, conform, hw).
 struct SequenceOptions: ParsableArguments {
     @Option(name: .customLong("sequence-length"), parsing: .unconditional,
