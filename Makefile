@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test
+.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -13,7 +13,9 @@ help:
 	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
 	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
 	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
-	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM (installs qemu, fetches Debian's kernel)"
+	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM, in process and through ismkit-agent (installs qemu, fetches Debian's kernel)"
+	@echo "make vm-test-s390x  a real big-endian s390x kernel under QEMU: vfio-pci over zPCI and the unmodified ism-vfio-pci driver as a module"
+	@echo "make agent-check ismkit-agent built static for this machine and s390x; argument, pre-flight, protocol and VM checks"
 	@echo "make fuzz TARGET=diff-sim|diff-driver|parse SECONDS=60 [MUTANT=] [BYTE_ORDER=] [DRIVER=] [MERGE=1] [FLAGS=\"-jobs=2 ...\"]  libFuzzer run"
 	@echo "make fuzz-ci    short libFuzzer jobs per target + corpus checks (CI)"
 	@echo "make corpus-coverage  SPEC rules the committed corpus reaches (as the model cites them)"
@@ -21,7 +23,7 @@ help:
 	@echo "make fuzz-bench exec/s diff-driver vs plain C, and time to first finding per mutant"
 	@echo "make cli-check  exit codes and one-line errors of the ismkit command line"
 	@echo "make report-check  KTAP, JSON, JUnit and SARIF reports validated; SIGINT leaves valid files and no process"
-	@echo "make check      the whole test suite: test, cli-check, report-check, conform-ci, fuzz-ci, vm-test (.ci/run runs this)"
+	@echo "make check      the whole test suite: test, cli-check, report-check, conform-ci, fuzz-ci, agent-check, vm-test, vm-test-s390x (.ci/run runs this)"
 
 build:
 	$(SWIFT) build
@@ -53,6 +55,12 @@ conform-bench: release
 vm-test:
 	bash vm/vm-test.sh
 
+vm-test-s390x:
+	bash vm/s390x/vm-test-s390x.sh
+
+agent-check:
+	bash native/agent/check.sh
+
 report-check: build
 	python3 scripts/report-checks.py $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)
 
@@ -60,7 +68,7 @@ cli-check: build
 	scripts/cli-checks.sh $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)
 
 # The README's test command, and what .ci/run runs after installing what it needs.
-check: test cli-check report-check conform-ci fuzz-ci vm-test
+check: test cli-check report-check conform-ci fuzz-ci agent-check vm-test vm-test-s390x
 
 ci: check
 
