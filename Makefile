@@ -52,11 +52,12 @@ conform-ci: build
 conform-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --no-lifecycle --operations 20000
 
-vm-test:
-	bash vm/vm-test.sh
+# The VM jobs drive the guest from the host with the debug ismkit the tests already built.
+vm-test: build
+	VM_TEST_HOST_ISMKIT=$$($(SWIFT) build --show-bin-path)/ismkit bash vm/vm-test.sh
 
-vm-test-s390x:
-	bash vm/s390x/vm-test-s390x.sh
+vm-test-s390x: build
+	VM_S390X_ISMKIT=$$($(SWIFT) build --show-bin-path)/ismkit bash vm/s390x/vm-test-s390x.sh
 
 agent-check:
 	bash native/agent/check.sh

@@ -208,6 +208,9 @@ public enum Conformance {
         var checks: [ConformanceCheck] = []
         var operations = 0
         var hung = false
+        /// Why the check now running could not finish (the time box ended while the implementation
+        /// had not answered), or nil.
+        var cutShort: String?
 
         /// Time the lifecycle and leak checks keep for themselves inside a time box.
         static let lifecycleReserve: Duration = .milliseconds(800)
@@ -229,8 +232,10 @@ public enum Conformance {
             let before = findings.count
             let clock = ContinuousClock()
             let t0 = clock.now
+            cutShort = nil
             body(&self)
-            checks.append(ConformanceCheck(name: name, findings: Array(findings[before...]), notMade: nil, seconds: (clock.now - t0).seconds))
+            let found = Array(findings[before...])
+            checks.append(ConformanceCheck(name: name, findings: found, notMade: found.isEmpty ? cutShort : nil, seconds: (clock.now - t0).seconds))
         }
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
@@ -274,6 +279,9 @@ public enum Conformance {
                     return
                 }
                 operations += result.operations
+                if result.interrupted && !Interruption.requested {
+                    cutShort = "the implementation did not answer before the --seconds time box ended (it may hang: a longer --seconds, or a --timeout below it, shows whether it does)"
+                }
                 guard var f = result.findings.first else { return }
                 if case .hang = f.divergence?.failure { hung = true }
                 f.detail = "diverges from the model after \(f.operationsBefore ?? result.operations) operations"
@@ -362,6 +370,7 @@ public enum Conformance {
             }
             do { try access.finish() } catch {
                 let failure: Breakage? = if case .broken(let b) = error { b } else { nil }
+                if case .interrupted? = failure { return }  // stopped, not a finding
                 record(Finding(check: name, divergence: nil, failure: failure, rule: .life2, operations: ops,
                                detail: "\(error)", layout: device.layout), device: device)
             }

@@ -251,7 +251,12 @@ case " $MODES " in *" generic "*|*" merged "*)
   if [ -z "$ISMKIT" ] && command -v swift >/dev/null && [ -f Package.swift ]; then
     ISMKIT=$OUT/swift/debug/ismkit
     rm -f "$OUT/swift-build.rc"
-    (swift build --scratch-path "$OUT/swift" --product ismkit > "$OUT/swift-build.log" 2>&1; echo $? > "$OUT/swift-build.rc") &
+    # Other work may edit Sources/ meanwhile ("modified during the build"): try up to 3 times.
+    (for try in 1 2 3; do
+       brc=0; swift build --scratch-path "$OUT/swift" --product ismkit > "$OUT/swift-build.log" 2>&1 || brc=$?
+       [ "$brc" = 0 ] || ! grep -q "modified during the build" "$OUT/swift-build.log" && break
+     done
+     echo "$brc" > "$OUT/swift-build.rc") &
     ISMKIT_BUILD_PID=$!
   fi ;;
 esac

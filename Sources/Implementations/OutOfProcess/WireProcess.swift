@@ -202,6 +202,7 @@ final class WireProcess {
             let left = deadline - ContinuousClock.now
             if left <= .zero { return false }
             // Asked to stop: the current call gets one more second, then gives up.
+            if Interruption.timeBoxOver { throw fail(.interrupted) }  // the run's --seconds are over: no finding
             if Interruption.requested {
                 if interruptedWait == nil { interruptedWait = ContinuousClock.now + .seconds(1) }
                 if ContinuousClock.now >= interruptedWait! { throw fail(.interrupted) }
