@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check
+.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check cfl-check
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -16,6 +16,7 @@ help:
 	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM, in process and through ismkit-agent (installs qemu, fetches Debian's kernel)"
 	@echo "make vm-test-s390x  a real big-endian s390x kernel under QEMU: vfio-pci over zPCI and the unmodified ism-vfio-pci driver as a module"
 	@echo "make agent-check ismkit-agent built static for this machine and s390x; argument, pre-flight, protocol and VM checks"
+	@echo "make cfl-check  .clusterfuzzlite/build.sh run with the ClusterFuzzLite environment; its targets replay the corpora clean"
 	@echo "make fuzz TARGET=diff-sim|diff-driver|parse SECONDS=60 [MUTANT=] [BYTE_ORDER=] [DRIVER=] [MERGE=1] [FLAGS=\"-jobs=2 ...\"]  libFuzzer run"
 	@echo "make fuzz-ci    short libFuzzer jobs per target + corpus checks (CI)"
 	@echo "make corpus-coverage  SPEC rules the committed corpus reaches (as the model cites them)"
@@ -61,6 +62,10 @@ vm-test-s390x: build
 
 agent-check:
 	bash native/agent/check.sh
+
+# ClusterFuzzLite's build.sh with its environment, the corpora replayed through what it built.
+cfl-check:
+	bash scripts/cfl-check.sh
 
 report-check: build
 	python3 scripts/report-checks.py $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)

@@ -98,9 +98,8 @@ src_literal=$(printf '%s' "$driver" | sed 's/[\\"]/\\&/g')
   -o "$WORK/driver_lib_env.o"
 
 # One scratch path per target. diff-driver's flags differ (as FuzzBuild.scratch keeps it apart);
-# diff-sim and parse could share one, but a `--product parse` build leaves the shared scratch
-# path in a state from which the next `--product diff-sim` build recompiles every module, so a
-# re-run of this script would never be incremental.
+# diff-sim and parse could share one, but a `--product diff-sim` build after a `--product parse`
+# build in the same scratch path was seen to recompile every module.
 swift_build "$WORK/swift-fuzz" diff-sim -Xlinker "$WORK/lsan_suppressions.o"
 install -m 755 "$bin" "$OUT/diff-sim"
 swift_build "$WORK/swift-fuzz-parse" parse -Xlinker "$WORK/lsan_suppressions.o"

@@ -44,7 +44,12 @@ case "${CFL_SOURCE:-worktree}" in
       rm -rf "$SRC"; mkdir -p "$SRC/ismkit"
       git -C "$repo" archive HEAD | tar -x -C "$SRC/ismkit" && echo "$commit" >"$SRC/.commit"
     fi
-    rm -rf "$SRC/ismkit/.clusterfuzzlite"; cp -R "$repo/.clusterfuzzlite" "$SRC/ismkit/"
+    # Refreshed in place: removing and re-adding the folder changes the package root's listing,
+    # after which SwiftPM recompiled diff-sim and diff-driver from scratch.
+    mkdir -p "$SRC/ismkit/.clusterfuzzlite"
+    for f in "$repo"/.clusterfuzzlite/* "$repo"/.clusterfuzzlite/.[!.]*; do
+      [ -f "$f" ] && ! cmp -s "$f" "$SRC/ismkit/.clusterfuzzlite/${f##*/}" && cp -p "$f" "$SRC/ismkit/.clusterfuzzlite/"
+    done
     # $SRC/ismkit/../shared is not the test data here: name it.
     [ -n "${ISMKIT_DRIVER:-}" ] || export ISMKIT_SHARED=${ISMKIT_SHARED:-$(cd "$repo/.." && pwd)/shared} ;;
   *) echo "cfl: CFL_SOURCE=${CFL_SOURCE}: expected worktree or head"; exit 2 ;;

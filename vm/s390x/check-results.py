@@ -16,7 +16,10 @@ The generic and merged boots also serve the device with ismkit-agent: RUN_DIR/MO
 --connect` run (hw.json, hw.rc, hw.journal; or hw.skip with the reason it did not run: one
 "# SKIP" line, counted neither passed nor failed). Each difference `ismkit hw` reports is
 classified (CLASSIFY below) as a finding about the driver, the emulator or the SPEC and listed
-as "# TODO"; a difference no entry explains fails.
+as "# TODO"; a difference no entry explains fails. The v3 and v4 boots run only the `ismkit hw`
+session: their report must hold the revision's own bug and no (rule, aspect) that merged's
+report lacks besides it. The merged, v3 and v4 guests run the C reproducers (RUN_DIR/repro/,
+"RESULT repro-NAME rc=N" and their KTAP); REPRO_EXPECT holds the exit codes they must give.
 """
 import hashlib
 import json
@@ -144,7 +147,30 @@ def trace_first_block(mode, p):
 # predicate on (op, region, pos, first divergence), class, explanation). Evidence is in the
 # drive-agent.py checks and "# observe" lines of the same boot and in the probe's checks.
 MSIX_END = 17 * 16  # 17 vectors
+
+
+def zero_bytes(text):
+    """True when a divergence's 'bytes[N...] = xx yy' text holds only zero bytes."""
+    m = re.match(r"bytes\[\d+\.\.\.\] = ([0-9a-f ]+)$", text or "")
+    return m is not None and set(m.group(1).split()) == {"00"}
+
+
+# A profile of "@v3" or "@v4" applies only to that boot (the driver's own finding) and is tried
+# before the shared entries.
 CLASSIFY = [
+    ("@v3", "R-READ-3", "bytes", lambda op, reg, pos, d: op == "pread" and reg == 4 and 0x2000 <= pos < 0x3000
+     and zero_bytes(d.get("actual")) != zero_bytes(d.get("expected")),
+     "driver", "v3's big-endian byte-order bug: a 1/2/4-byte load's value is copied from the wrong end of a "
+     "64-bit variable, which on big-endian s390x is its zero high-order end, so every sub-8-byte read returns "
+     "zero bytes. In the device config (byte-exact at every width under merged) one side of the comparison "
+     "is all zero: the narrow read (actual), or the model's bytes learned from an earlier narrow read that an "
+     "8-byte load now contradicts (expected); narrow-reads.json's C program and the probe's ism-v3 checks show it"),
+    ("@v4", None, "result", lambda op, reg, pos, d: op == "pread" and d.get("actual") == "EINVAL"
+     and (int(d["operation"]["offset"], 16) % 8 != 0 or d["operation"]["count"] % 8 != 0),
+     "driver", "v4 refuses every read that is not whole aligned 8-byte loads with EINVAL, where SPEC R-READ-2 "
+     "splits it into 8/4/2/1-byte loads and returns the count; a read the model clamps (R-BAR-3) is refused "
+     "the same way, before the device is touched (under merged that read reaches the device and gets the "
+     "emulator's ENXIO). The probe's ism-v4 checks and narrow-reads.json's C program see the same"),
     ("*", "R-BAR-4", "result", lambda op, reg, pos, d: op == "seek" and d.get("actual") == "ESPIPE",
      "SPEC", "the vfio device fd has no llseek (vfio core's file operations, the same under vfio-pci and "
      "ism_vfio_pci): lseek is ESPIPE as SPEC R-BAR-4 itself says for Linux 6.1, and the agent's greeting "
@@ -173,7 +199,7 @@ CLASSIFY = [
 ]
 
 
-def classify(profile, diff):
+def classify(profile, diff, mode=None):
     first = diff.get("first", {})
     op = (diff.get("shrunk") or [first.get("operation", {})])[-1]
     # The operation that differed is the last one of the shrunk sequence (or the first divergence's).
@@ -185,7 +211,7 @@ def classify(profile, diff):
         shift = first.get("regionShift", 48 if profile == "ism" else 40)
         reg, pos = off >> shift, off & ((1 << shift) - 1)
     for prof, rule, aspect, pred, cls, why in CLASSIFY:
-        if prof in ("*", profile) and rule in (None, diff.get("rule")) and aspect == diff.get("aspect"):
+        if prof in ("*", profile, f"@{mode}") and rule in (None, diff.get("rule")) and aspect == diff.get("aspect"):
             try:
                 if pred(name, reg, pos, first):
                     return cls, why
@@ -255,13 +281,18 @@ def agent_checks(sub, mode, text):
              f"in-guest C loop {loop:.0f}" if loop else "C loop n/a"]
     ratio = f"; agent over virtio-serial / C loop = {agent / loop:.2f}" if agent and loop else ""
     agent_notes.append(f"{mode}: PREAD ops/s: " + ", ".join(parts) + ratio)
-    # The optional `ismkit hw --connect` step.
+    hw_checks(sub, mode, text)
+
+
+def hw_checks(sub, mode, text):
+    """The optional `ismkit hw --connect` step of an agent boot; returns the report (or None)."""
+    W = os.path.join(run, mode)
     skip = os.path.join(W, "hw.skip")
     if os.path.exists(skip):
         why = open(skip).read().strip()
         sub.skip("ismkit hw --connect through the agent", why)
         agent_notes.append(f"{mode}: ismkit hw --connect: SKIP ({why})")
-        return
+        return None
     try:
         rc = int(open(os.path.join(W, "hw.rc")).read().strip())
     except (OSError, ValueError):
@@ -286,7 +317,7 @@ def agent_checks(sub, mode, text):
     sub.check(r is not None and re.match(r"rc=0 seconds=\S+ allow=\[[^]]*\] ?$", r) is not None,
               f"agent (ismkit hw session) exited 0 after QUIT, nothing on stderr ({r})")
     if rep is None:
-        return
+        return None
     jh = result(text, "journal-hw") or ""
     try:
         host = open(os.path.join(W, "hw.journal"), "rb").read()
@@ -305,7 +336,7 @@ def agent_checks(sub, mode, text):
                        f"{rep['writesJournaled']} writes accepted ({rep['bytesWritten']} bytes), "
                        f"{len(rep['differences'])} differences")
     for diff in rep.get("differences", []):
-        cls, why = classify(rep.get("profile"), diff)
+        cls, why = classify(rep.get("profile"), diff, mode)
         f = diff.get("first", {})
         ops = "; ".join(f"{o.get('op')}({o.get('offset', o.get('index', ''))}, {o.get('count', '')})"
                         for o in (diff.get("shrunk") or []))
@@ -316,6 +347,107 @@ def agent_checks(sub, mode, text):
         else:
             sub.check(False, desc + " (no classification explains it)")
         agent_notes.append(f"{mode}:   [{diff['rule']}] {diff['aspect']}: {cls or 'UNCLASSIFIED'}")
+    return rep
+
+
+def rule_set(rep):
+    return {(d.get("rule"), d.get("aspect")) for d in (rep or {}).get("differences", [])}
+
+
+def load_json(path):
+    try:
+        return json.load(open(path))
+    except (OSError, ValueError):
+        return None
+
+
+# v3 and v4 judged through the agent like merged: the driver's own bug must show, and nothing
+# else may differ that merged (whose differences are all emulator or SPEC) does not also show.
+DRIVER_BUG = {"v3": ("R-READ-3", "bytes", "sub-8-byte reads return zero bytes"),
+              "v4": ("R-READ-2", "result", "sub-8-byte reads refused with EINVAL")}
+
+
+def verdict_checks(sub, mode, rep):
+    rule, aspect, what = DRIVER_BUG[mode]
+    bug = [d for d in rep.get("differences", []) if (d.get("rule"), d.get("aspect")) == (rule, aspect)
+           and classify(rep.get("profile"), d, mode)[0] == "driver"]
+    sub.check(rep.get("verdict") != "conforming" and len(bug) > 0,
+              f"ismkit hw finds {mode}'s bug: a {rule} {aspect} difference ({what}) "
+              f"(verdict {rep.get('verdict')}, {len(bug)} such)")
+    merged = load_json(os.path.join(run, "merged", "hw.json"))
+    if merged is None:
+        reason = "merged boot not in --modes" if "merged" not in modes else "merged's ismkit hw report is missing"
+        if "merged" in modes:
+            sub.check(False, f"{mode}'s differences compared with merged's ({reason})")
+        else:
+            sub.skip(f"{mode}'s differences compared with merged's", reason)
+        return
+    mine, theirs = rule_set(rep), rule_set(merged)
+    extra = sorted(mine - theirs - {(rule, aspect)})
+    sub.check(not extra, f"{mode} differs from the model only where merged does, or by its own {rule}: "
+              f"rules {', '.join(sorted(r + ' ' + a for r, a in mine))}; not in merged: "
+              f"{', '.join(r + ' ' + a for r, a in sorted(mine - theirs)) or 'none'}")
+    shown = "; ".join(f"{d['rule']} {d['aspect']} x{d['occurrences']} ({classify(rep.get('profile'), d, mode)[0]})"
+                      for d in rep.get("differences", []))
+    agent_notes.append(f"{mode}: VERDICT {rep.get('verdict')}: {shown}; merged's rules: "
+                       f"{', '.join(sorted(r + ' ' + a for r, a in theirs))}")
+
+
+# The C programs `ismkit repro --emit-c` made (narrow-reads.json, and an earlier run's v3/v4
+# reproducers from `ismkit hw`), run in the merged, v3 and v4 guests. Expected exit codes.
+REPRO_EXPECT = {"narrow-reads": {"merged": 0, "v3": 1, "v4": 1},
+                "prev-v3-R-READ-3": {"merged": 0, "v3": 1},
+                "prev-v4-R-READ-2": {"merged": 0, "v4": 1}}
+repro_notes = []
+
+
+def repro_checks(sub, mode, text):
+    skip = os.path.join(run, mode, "repro.skip")
+    if os.path.exists(skip):
+        why = open(skip).read().strip()
+        sub.skip("C reproducers (ismkit repro --emit-c) in the guest", why)
+        repro_notes.append(f"{mode}: SKIP ({why})")
+        return
+    try:
+        progs = open(os.path.join(run, "repro", "programs")).read().split()
+    except OSError:
+        progs = []
+    for name, want in REPRO_EXPECT.items():
+        if mode not in want:
+            continue
+        if name not in progs:
+            src = name[5:].split("-")[0] if name.startswith("prev-") else ""
+            sub.skip(f"C reproducer {name}", f"no reproducer from an earlier run's {src} `ismkit hw` step yet "
+                     "(this run's is kept for the next one)")
+            repro_notes.append(f"{mode}: {name}: SKIP (none from an earlier run)")
+            continue
+        r = result(text, f"repro-{name}")
+        k = block(text, f"repro-{name}") or ""
+        rc = int(r[3:].split()[0]) if r and re.match(r"rc=\d+", r) else None
+        nok = re.findall(r"^not ok \d+ .*\n# .*$", k, re.M)
+        tot = re.search(r"^# Totals: .*$", k, re.M)
+        good = rc == want[mode] and tot is not None and (bool(nok) == (want[mode] == 1))
+        sub.check(good, f"C reproducer {name} (ismkit repro --emit-c, s390x-linux-gnu-gcc -static): "
+                  f"exit {rc}, expected {want[mode]} ({len(nok)} not ok)")
+        repro_notes.append(f"{mode}: {name}: exit {rc} (expected {want[mode]}); "
+                           + (tot.group(0)[2:] if tot else "no KTAP totals"))
+        for line in k.strip().splitlines():
+            repro_notes.append(f"{mode}:     {line}")
+    for name in progs:
+        if name not in REPRO_EXPECT and result(text, f"repro-{name}") is not None:
+            repro_notes.append(f"{mode}: {name}: {result(text, f'repro-{name}')} (not judged)")
+
+
+def repro_emit_check(sub, mode):
+    """This run's v3/v4 reproducer of the driver's bug, emitted as C and built on the host."""
+    W = os.path.join(run, mode)
+    try:
+        t = open(os.path.join(W, "repro-emit.txt")).read().strip()
+    except OSError:
+        t = "missing (ismkit hw did not run to its end)"
+    sub.check(t.startswith("ok:"), f"this run's {DRIVER_BUG[mode][0]} reproducer of ismkit hw -> "
+              f"ismkit repro --emit-c -> s390x-linux-gnu-gcc -O2 -static: {t}")
+    repro_notes.append(f"{mode}: emitted for the next run: {t}")
 
 
 print("KTAP version 1")
@@ -390,6 +522,17 @@ for idx, mode in enumerate(modes, 1):
             sub.check(order != "neither", f"store-block byte order seen by the host: {order} (wrote {' '.join(STB_PATTERN)} ...)")
             observations.append(f"{mode}: MAC after a 16-byte store block of {' '.join(STB_PATTERN)} ...: guest {got}, "
                                 f"QEMU monitor {mon} -> {order}")
+            if mode in ("merged", "v3", "v4"):
+                repro_checks(sub, mode, text)
+            if mode in ("v3", "v4"):
+                r = result(text, "agent-hw")
+                if r is not None or not os.path.exists(os.path.join(run, mode, "hw.skip")):
+                    r = result(text, "ports")
+                    sub.check(r is not None and "ismkit-hw" in r, f"virtio-serial-ccw port /dev/virtio-ports/ismkit-hw ({r})")
+                rep = hw_checks(sub, mode, text)
+                if rep is not None:
+                    verdict_checks(sub, mode, rep)
+                    repro_emit_check(sub, mode)
             if mode == "merged" and (result(text, "agent-drive") is not None
                                      or os.path.exists(os.path.join(run, mode, "drive.txt"))):
                 agent_checks(sub, mode, text)
@@ -430,6 +573,9 @@ for key, items in seen.items():
         print(f"#     e.g. {it.split(' -- ')[0]}")
 print("# --- ismkit-agent on the s390x guest (operations/s measured on the host)")
 for o in agent_notes:
+    print(f"# {o}")
+print("# --- C reproducers (ismkit repro --emit-c) in the guests")
+for o in repro_notes:
     print(f"# {o}")
 print("# --- observations")
 for o in observations:

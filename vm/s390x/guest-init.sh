@@ -6,6 +6,10 @@
 #                                               on the virtio-serial port "ismkit" (the host's
 #                                               drive-agent.py), then, with ismkit.hw=1, on "ismkit-hw"
 #                                               (the host's `ismkit hw --connect`)
+#   ismkit.agent=hw                             (v3, v4) only the "ismkit-hw" session, no baselines
+#   ismkit.repro=1                              after the probe, before the agent opens the device,
+#                                               run every /repro/<name> (C programs emitted by
+#                                               `ismkit repro --emit-c`) on the device
 #   ismkit.allow=R:S-E,R:S-E                    the agent's --allow-write ranges
 #   ismkit.count=N                              preads of the in-guest baselines (bench-loop and
 #                                               the agent fed from /burst-<shift>.txt)
@@ -22,7 +26,8 @@ mount -t devtmpfs devtmpfs /dev
 echo 1 > /proc/sys/kernel/printk
 MODE=$(sed -n 's/.*ismkit\.mode=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
 MAC=$(sed -n 's/.*ismkit\.mac=\([0-9a-f:]*\).*/\1/p' /proc/cmdline)
-AGENT=$(sed -n 's/.*ismkit\.agent=\([01]\).*/\1/p' /proc/cmdline)
+AGENT=$(sed -n 's/.*ismkit\.agent=\([01hw]*\).*/\1/p' /proc/cmdline)
+REPRO=$(sed -n 's/.*ismkit\.repro=\([01]\).*/\1/p' /proc/cmdline)
 HW=$(sed -n 's/.*ismkit\.hw=\([01]\).*/\1/p' /proc/cmdline)
 COUNT=$(sed -n 's/.*ismkit\.count=\([0-9]*\).*/\1/p' /proc/cmdline)
 ALLOW=$(sed -n 's/.*ismkit\.allow=\([0-9a-zx:,-]*\).*/\1/p' /proc/cmdline)
@@ -71,7 +76,7 @@ ports() {
     for p in /sys/class/virtio-ports/*; do
       [ -f "$p/name" ] && ln -sf /dev/$(basename $p) /dev/virtio-ports/$(cat $p/name)
     done
-    [ -e /dev/virtio-ports/ismkit ] && [ -e /dev/virtio-ports/ismkit-hw ] && break
+    [ -e /dev/virtio-ports/ismkit-hw ] && { [ "$AGENT" = hw ] || [ -e /dev/virtio-ports/ismkit ]; } && break
     sleep 1
   done
   echo "RESULT ports $(ls /dev/virtio-ports | tr '\n' ' ')"
@@ -116,6 +121,17 @@ agents() {  # $1 = kernel offset of BAR4 + 0x2000 (the MAC), in decimal, $2 = re
   /ismkit-agent "$D" < /burst-$2.txt > /tmp/answers 2> /tmp/answers.err; rc=$?
   echo "RESULT agent-file rc=$rc lines=$(wc -l < /tmp/answers) ok=$(grep -c '^OK ' /tmp/answers) seconds=$t0-$(cut -d' ' -f1 /proc/uptime) $(head -c 200 /tmp/answers.err)"
   /bench-loop "$D" "${COUNT:-5000}" 4 > /tmp/bench 2>&1; echo "RESULT bench rc=$? $(cat /tmp/bench)"
+}
+
+# The C reproducers (ismkit repro --emit-c, static s390x): KTAP on stdout, exit 0/1/2.
+repros() {
+  for r in /repro/*; do
+    [ -x "$r" ] || continue
+    n=$(basename $r)
+    timeout 60 $r "$D" > /tmp/repro-$n 2>&1
+    echo "RESULT repro-$n rc=$?"
+    echo "=== BEGIN repro-$n"; cat /tmp/repro-$n; echo "=== END repro-$n"
+  done
 }
 
 probe() {  # $1 = block name, $2... = zpci-probe options
@@ -163,6 +179,11 @@ else
       unbind second "$D2"
     fi
     probe probe --profile $profile
+    [ "$REPRO" = 1 ] && repros
+    if [ "$AGENT" = hw ]; then
+      ports
+      agent_session hw ismkit-hw 200
+    fi
     # The agent's list at the MAC is 6 bytes: the strict emulated PCISTB refuses every store
     # block of 8 bytes or less, so the sessions cannot change the MAC the monitor check reads.
     [ "$AGENT" = 1 ] && agents 1125899906850816 48  # 4 << 48 | 0x2000

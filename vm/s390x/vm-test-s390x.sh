@@ -9,7 +9,9 @@
 # the device with the s390x ismkit-agent on virtio-serial ports (virtio-serial-ccw), and the host
 # drives it: drive-agent.py (protocol checks, a pipelined burst's operations/s), then, when the
 # host's ismkit has `hw --connect`, `ismkit hw --connect unix:SOCK` (a conformance run through the
-# agent; otherwise "# SKIP"). Prints a KTAP summary and, last,
+# agent; otherwise "# SKIP"). The v3 and v4 boots get the `ismkit hw` session too (their own bug
+# must show, nothing merged does not show), and the merged, v3 and v4 guests run C programs from
+# `ismkit repro --emit-c` (narrow-reads.json, an earlier run's v3/v4 reproducers). Prints a KTAP summary and, last,
 # "vm-test-s390x: N passed, M failed"; exits 1 if any check failed (a guest that printed no
 # results fails its checks). Everything goes to .build-s390x/ (git-ignored, a cache: a second
 # run reuses the downloads and builds). Installs what it needs with apt-get. See README.md here.
@@ -247,7 +249,7 @@ note "setup done in $(elapsed "$start") s"
 # about 200 s). Only when an agent boot will wait for it (so nothing outlives the script).
 ISMKIT=${VM_S390X_ISMKIT:-}
 ISMKIT_BUILD_PID=""
-case " $MODES " in *" generic "*|*" merged "*)
+case " $MODES " in *" generic "*|*" merged "*|*" v3 "*|*" v4 "*)
   if [ -z "$ISMKIT" ] && command -v swift >/dev/null && [ -f Package.swift ]; then
     ISMKIT=$OUT/swift/debug/ismkit
     rm -f "$OUT/swift-build.rc"
@@ -285,9 +287,11 @@ host_side() {  # $1 = mode, $2 = work dir, $3 = QEMU's pid: drive the guest's ag
   else prof=ism; dmode=ism; mac=71:60:5f:4e:3d:2c; fi  # what the probe leaves at the MAC
   for r in $AGENT_ALLOW; do allow+=(--allow-write "$r"); done
   local rc=0  # (set -e is on: keep the exit codes)
-  python3 "$HERE/drive-agent.py" --socket "$W/agent.sock" --mode "$dmode" --mac "$mac" --count "$BURST" \
-    --json "$W/drive.json" --timeout "$QEMU_TIMEOUT" --qemu-pid "$3" > "$W/drive.txt" 2>&1 || rc=$?
-  echo $rc > "$W/drive.rc"
+  if [ "$mode" = generic ] || [ "$mode" = merged ]; then  # v3, v4: only the ismkit hw session
+    python3 "$HERE/drive-agent.py" --socket "$W/agent.sock" --mode "$dmode" --mac "$mac" --count "$BURST" \
+      --json "$W/drive.json" --timeout "$QEMU_TIMEOUT" --qemu-pid "$3" > "$W/drive.txt" 2>&1 || rc=$?
+    echo $rc > "$W/drive.rc"
+  fi
   if [ "$HW_STATE" = yes ]; then
     # ---- optional step: ismkit hw --connect (skipped, with its reason, when unavailable) ----
     local t0; t0=$(date +%s.%N)
@@ -298,27 +302,89 @@ host_side() {  # $1 = mode, $2 = work dir, $3 = QEMU's pid: drive the guest's ag
       > "$W/hw.txt" 2> "$W/hw.stderr" || rc=$?
     echo $rc > "$W/hw.rc"
     echo "$(elapsed "$t0")" > "$W/hw.seconds"
+    case $mode in v3) emit_hw_repro "$W" R-READ-3 ;; v4) emit_hw_repro "$W" R-READ-2 ;; esac
   else
     echo "$HW_STATE" > "$W/hw.skip"
   fi
+}
+# v3's R-READ-3 and v4's R-READ-2 reproducer files of `ismkit hw` (the host wrote them) as C
+# programs: emitted with the run's allow-list and built static for s390x here; kept in
+# repro-prev/ for the next run, whose merged, v3 and v4 guests run them (repro_prepare).
+emit_hw_repro() {  # $1 = work dir, $2 = rule
+  local W=$1 rule=$2 f name aw=()
+  for r in $AGENT_ALLOW; do aw+=(--allow-write "$r"); done
+  f=$(grep -l "\"rule\" : \"$rule\"" "$W"/reproducers/*.json 2>/dev/null | head -n 1 || true)
+  if [ -z "$f" ]; then echo "none: no $rule reproducer in $W/reproducers" > "$W/repro-emit.txt"; return; fi
+  name=$(basename "$W")-$rule
+  if "$ISMKIT" repro --emit-c "$f" "${aw[@]}" > "$W/$name.c" 2> "$W/repro-emit.err" \
+     && s390x-linux-gnu-gcc -O2 -static -o "$W/$name" "$W/$name.c" >> "$W/repro-emit.err" 2>&1; then
+    mkdir -p "$OUT/repro-prev" && cp "$W/$name.c" "$OUT/repro-prev/$name.c"
+    echo "ok: $f -> $name.c -> $name ($(stat -c %s "$W/$name") bytes, static s390x)" > "$W/repro-emit.txt"
+  else
+    echo "failed: $f: $(tail -n 1 "$W/repro-emit.err")" > "$W/repro-emit.txt"
+  fi
+}
+# The C reproducers of the merged, v3 and v4 guests, as a second cpio archive appended to the
+# initramfs (the kernel unpacks concatenated archives): narrow-reads.json here, and the
+# programs emitted from an earlier run's v3/v4 `ismkit hw` reproducers (repro-prev/).
+REPRO_STATE=""  # "" until prepared, then "yes" or why the programs are missing
+repro_prepare() {
+  [ -n "$REPRO_STATE" ] && return
+  hw_decide
+  local RD=$RUN/repro aw=() c n
+  rm -rf "$RD" && mkdir -p "$RD/root/repro"
+  for r in $AGENT_ALLOW; do aw+=(--allow-write "$r"); done
+  if [ "$ISMKIT" = none ] || [ -z "$ISMKIT" ] || [ ! -x "$ISMKIT" ]; then
+    REPRO_STATE="no host ismkit to run repro --emit-c (${HW_STATE})"
+  elif ! "$ISMKIT" repro --emit-c "$HERE/narrow-reads.json" "${aw[@]}" > "$RD/narrow-reads.c" 2> "$RD/emit.err"; then
+    REPRO_STATE="ismkit repro --emit-c narrow-reads.json failed: $(tail -n 1 "$RD/emit.err")"
+  elif ! s390x-linux-gnu-gcc -O2 -static -o "$RD/root/repro/narrow-reads" "$RD/narrow-reads.c" > "$RD/gcc.log" 2>&1; then
+    REPRO_STATE="s390x-linux-gnu-gcc narrow-reads.c failed: $(grep -m1 error "$RD/gcc.log")"
+  else
+    REPRO_STATE=yes
+    for c in "$OUT"/repro-prev/*.c; do
+      [ -f "$c" ] || continue
+      n=prev-$(basename "$c" .c)
+      s390x-linux-gnu-gcc -O2 -static -o "$RD/root/repro/$n" "$c" >> "$RD/gcc.log" 2>&1 || echo "$n: build failed" >> "$RD/prev-failed"
+    done
+  fi
+  echo "$REPRO_STATE" > "$RD/state"
+  ls "$RD/root/repro" > "$RD/programs" 2>/dev/null || true
+  (cd "$RD/root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$RD/repro.cpio.gz")
+  cat "$RUN/initramfs.cpio.gz" "$RD/repro.cpio.gz" > "$RUN/initramfs-repro.cpio.gz"
+  note "C reproducers for the guests: ${REPRO_STATE/#yes/$(tr '\n' ' ' < "$RD/programs")}"
 }
 boot() {  # $1 = mode
   local mode=$1 W=$RUN/$1 t0
   t0=$(date +%s.%N)
   mkdir -p "$W"
-  local trace=() agent=() append="" hpid=""
+  local trace=() agent=() append="" hpid="" initrd=$RUN/initramfs.cpio.gz
   [ "$mode" != generic ] && trace=(-trace memory_region_ops_write -D "$W/qemu-trace.log")
+  case $mode in merged|v3|v4)
+    repro_prepare
+    if [ "$REPRO_STATE" = yes ]; then initrd=$RUN/initramfs-repro.cpio.gz; append=" ismkit.repro=1"
+    else echo "$REPRO_STATE" > "$W/repro.skip"; fi ;;
+  esac
   if [ "$mode" = generic ] || [ "$mode" = merged ]; then
     hw_decide
     agent=(-device virtio-serial-ccw
       -chardev socket,id=c0,path="$W/agent.sock",server=on,wait=off -device virtserialport,chardev=c0,name=ismkit
       -chardev socket,id=c1,path="$W/hw.sock",server=on,wait=off -device virtserialport,chardev=c1,name=ismkit-hw)
-    append=" ismkit.agent=1 ismkit.count=$BURST ismkit.hw=$([ "$HW_STATE" = yes ] && echo 1 || echo 0) ismkit.allow=${AGENT_ALLOW// /,}"
+    append="$append ismkit.agent=1 ismkit.count=$BURST ismkit.hw=$([ "$HW_STATE" = yes ] && echo 1 || echo 0) ismkit.allow=${AGENT_ALLOW// /,}"
+  elif [ "$mode" = v3 ] || [ "$mode" = v4 ]; then
+    hw_decide
+    if [ "$HW_STATE" = yes ]; then  # only the ismkit hw session (drive-agent.py's checks assume merged)
+      agent=(-device virtio-serial-ccw
+        -chardev socket,id=c1,path="$W/hw.sock",server=on,wait=off -device virtserialport,chardev=c1,name=ismkit-hw)
+      append="$append ismkit.agent=hw ismkit.hw=1 ismkit.allow=${AGENT_ALLOW// /,}"
+    else
+      echo "$HW_STATE" > "$W/hw.skip"
+    fi
   fi
   qemu-system-s390x -machine s390-ccw-virtio -accel tcg -cpu max -m 1024 -smp 1 \
     -display none -nodefaults -no-reboot -no-shutdown \
     -qmp unix:"$W/qmp.sock",server=on,wait=off -serial file:"$W/console.raw" "${trace[@]}" \
-    -kernel "$VMLINUZ" -initrd "$RUN/initramfs.cpio.gz" \
+    -kernel "$VMLINUZ" -initrd "$initrd" \
     -append "console=ttysclp0 panic=-1 quiet ismkit.mode=$mode ismkit.mac=$MAC$append" "${agent[@]}" \
     -device zpci,uid=1,fid=1,target=dev \
     -device virtio-net-pci,id=dev,vectors=17,mac=$MAC \
@@ -334,9 +400,10 @@ boot() {  # $1 = mode
   tr -d '\r' < "$W/console.raw" > "$W/console.txt" 2>/dev/null || : > "$W/console.txt"
   note "boot '$mode' (QEMU start to exit) took $(elapsed "$t0") s"
 }
-# The agent boots go last: the host's ismkit builds in the background meanwhile.
-for m in $MODES; do case $m in generic|merged) ;; *) boot "$m" ;; esac; done
-for m in $MODES; do case $m in generic|merged) boot "$m" ;; esac; done
+# The agent boots go last: the host's ismkit builds in the background meanwhile. merged runs
+# before v3 and v4, whose `ismkit hw` differences are compared with merged's.
+for m in $MODES; do case $m in generic|merged|v3|v4) ;; *) boot "$m" ;; esac; done
+for m in generic merged v3 v4; do case " $MODES " in *" $m "*) boot "$m" ;; esac; done
 
 # 9. Judge and summarise.
 # shellcheck disable=SC2086

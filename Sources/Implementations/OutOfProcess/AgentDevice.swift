@@ -64,20 +64,12 @@ public final class AgentDevice: ISMAccess {
 
     /// Whether a write of `count` bytes at the kernel offset `offset` may be sent.
     public func permitsWrite(kernelOffset offset: UInt64, count: Int) -> Bool {
-        if count == 0 || !hostGuard { return true }
-        guard offset >> 63 == 0, let (index, pos) = map.locate(kernel: offset) else { return false }
-        let size = map.regions[index]?.size ?? 0
-        let landing = pos < size ? Int(min(UInt64(count), size - pos)) : count
-        return allowList.allows(region: index, position: pos, count: landing)
+        !hostGuard || allowList.permits(kernelOffset: offset, count: count, map: map)
     }
 
     /// Whether `op` would be held back by the host's guard right now (nothing sent).
     public func refuses(_ op: Operation) -> Bool {
-        switch op {
-        case let .pwrite(offset, count, _, _): !permitsWrite(kernelOffset: map.kernelOffset(model: offset), count: count)
-        case let .write(count, _, _): !permitsWrite(kernelOffset: kernelPosition, count: count)
-        default: false
-        }
+        hostGuard && allowList.refuses(op, map: map, kernelPosition: kernelPosition)
     }
 
     private func guardWrite(kernelOffset: UInt64, count: Int) throws(AccessError) {

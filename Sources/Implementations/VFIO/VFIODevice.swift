@@ -82,20 +82,12 @@ public final class VFIODevice: ISMAccess {
 
     /// Whether a write of `count` bytes at the kernel offset `offset` may be issued.
     public func permitsWrite(kernelOffset offset: UInt64, count: Int) -> Bool {
-        if count == 0 { return true }
-        guard offset >> 63 == 0, let (index, pos) = map.locate(kernel: offset) else { return false }
-        let size = map.regions[index]?.size ?? 0
-        let landing = pos < size ? Int(min(UInt64(count), size - pos)) : count
-        return allowList.allows(region: index, position: pos, count: landing)
+        allowList.permits(kernelOffset: offset, count: count, map: map)
     }
 
     /// Whether `op` would be refused by the write guard right now (before any system call).
     public func refuses(_ op: Operation) -> Bool {
-        switch op {
-        case let .pwrite(offset, count, _, _): !permitsWrite(kernelOffset: map.kernelOffset(model: offset), count: count)
-        case let .write(count, _, _): !permitsWrite(kernelOffset: kernelPosition, count: count)
-        default: false
-        }
+        allowList.refuses(op, map: map, kernelPosition: kernelPosition)
     }
 
     private func guardWrite(kernelOffset: UInt64, count: Int) throws(AccessError) {
