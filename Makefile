@@ -24,7 +24,7 @@ help:
 	@echo "make fuzz-bench exec/s diff-driver vs plain C, and time to first finding per mutant"
 	@echo "make cli-check  exit codes and one-line errors of the ismkit command line"
 	@echo "make report-check  KTAP, JSON, JUnit and SARIF reports validated; SIGINT leaves valid files and no process"
-	@echo "make check      the whole test suite: test, cli-check, report-check, conform-ci, fuzz-ci, agent-check, vm-test, vm-test-s390x (.ci/run runs this)"
+	@echo "make check      the whole test suite: test, cli-check, report-check, conform-ci, fuzz-ci, cfl-check, agent-check, vm-test, vm-test-s390x (.ci/run runs this)"
 
 build:
 	$(SWIFT) build
@@ -74,7 +74,7 @@ cli-check: build
 	scripts/cli-checks.sh $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)
 
 # The README's test command, and what .ci/run runs after installing what it needs.
-check: test cli-check report-check conform-ci fuzz-ci agent-check vm-test vm-test-s390x
+check: test cli-check report-check conform-ci fuzz-ci cfl-check agent-check vm-test vm-test-s390x
 
 ci: check
 
