@@ -104,6 +104,19 @@ public struct HardwareRun<Device: HardwareDevice> {
     public var shrinkChecks = 150
     /// False: the host's guard holds nothing back (the device's own guard is what stands; tests).
     public var hostGuard = true
+    /// The device's maximum store block, when known (zPCI reports it; QEMU's says 128), else the
+    /// model's default.
+    public var maxstbl: UInt64?
+    /// Whether the device checks store blocks strictly (R-WRITE-4), as QEMU's zPCI does.
+    public var strictStoreBlocks = false
+
+    /// The device as the model should see it: what the device reported, with what the run knows better.
+    func modelConfig(_ device: Device) -> DeviceConfig {
+        var c = device.deviceConfig
+        if let maxstbl { c.maxstbl = maxstbl }
+        if strictStoreBlocks { c.storeBlocks = .strict }
+        return c
+    }
 
     public init(kind: ImplementationKind, profile: Profile, allowList: WriteAllowList, seed: UInt64,
                 budget: Budget, sequenceLength: Int, fixed: [Operation]?, open: @escaping () throws(AccessError) -> Device) {
@@ -168,7 +181,7 @@ public struct HardwareRun<Device: HardwareDevice> {
     /// finding on the device (bounded by `shrinkChecks`).
     public func run(progress: ((Int, Duration) -> Void)? = nil) throws(AccessError) -> Result {
         let first = try makeDevice()
-        let config = first.deviceConfig
+        let config = modelConfig(first)
         let differential = Differential<Device>(config: config, contents: .learned, compareTrace: false, makeImplementation: makeDevice)
         var campaign = Campaign(differential: differential,
                                 options: fixed == nil ? Self.generatorOptions(config: config, allowList: allowList) : nil,

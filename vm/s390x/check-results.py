@@ -186,10 +186,10 @@ CLASSIFY = [
      "emulator", "QEMU's MSI-X table takes only 4- and 8-byte accesses and BAR1 between the table "
      "(0x0-0x10f) and the PBA (0x800) is unassigned: the zPCI load fails and the kernel returns ENXIO "
      "(the probe's 1-byte MSI-X load, drive-agent.py's 1-byte PREAD and 'observe bar1-hole-8' show it)"),
-    ("ism", None, "result", lambda op, reg, pos, d: op == "pwrite" and d.get("actual") == "ENXIO",
-     "emulator", "QEMU 7.2's PCISTB is strict (length 16..128, offset and length multiples of 8; SPEC "
-     "R-WRITE-4 'strict'), ismkit's ism model runs relaxed; and the refusal is ENXIO, not R-WRITE-4's EIO "
-     "(a SPEC finding, the same as the probe's TODO)"),
+    ("ism", None, "result", lambda op, reg, pos, d: op == "pwrite" and d.get("actual") == "ENXIO" and d.get("expected") == "EIO",
+     "SPEC", "the model runs with the device's rules (hw --maxstbl 128 --strict-store-blocks: QEMU 7.2's PCISTB takes "
+     "16..128 bytes, offset and length multiples of 8) and predicts the refusal; the real kernel returns ENXIO "
+     "(the program check of PCISTB), not R-WRITE-4's EIO: the same SPEC finding as the probe's TODO"),
     ("*", None, "bytes", lambda op, reg, pos, d: op == "pread" and reg == 4 and pos < 0x1000,
      "emulator", "the device, not the driver: QEMU's virtio-pci common configuration decodes an access only "
      "at a register's start, so a narrow load inside a wider register reads 0 while the wide load returns "

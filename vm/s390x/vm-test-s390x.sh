@@ -286,6 +286,9 @@ host_side() {  # $1 = mode, $2 = work dir, $3 = QEMU's pid: drive the guest's ag
   if [ "$mode" = generic ]; then prof=vfio-pci; dmode=generic; mac=0a:1b:2c:3d:4e:5f
   else prof=ism; dmode=ism; mac=71:60:5f:4e:3d:2c; fi  # what the probe leaves at the MAC
   for r in $AGENT_ALLOW; do allow+=(--allow-write "$r"); done
+  # The ism driver on QEMU's zPCI: the device's own store-block rules (strict, maxstbl 128, R-WRITE-4).
+  local device=()
+  [ "$prof" = ism ] && device=(--maxstbl 128 --strict-store-blocks)
   local rc=0  # (set -e is on: keep the exit codes)
   if [ "$mode" = generic ] || [ "$mode" = merged ]; then  # v3, v4: only the ismkit hw session
     python3 "$HERE/drive-agent.py" --socket "$W/agent.sock" --mode "$dmode" --mac "$mac" --count "$BURST" \
@@ -295,9 +298,9 @@ host_side() {  # $1 = mode, $2 = work dir, $3 = QEMU's pid: drive the guest's ag
   if [ "$HW_STATE" = yes ]; then
     # ---- optional step: ismkit hw --connect (skipped, with its reason, when unavailable) ----
     local t0; t0=$(date +%s.%N)
-    echo "$ISMKIT hw --connect unix:$W/hw.sock --profile $prof ${allow[*]} --operations $HW_OPS --seed 1" > "$W/hw.cmd"
+    echo "$ISMKIT hw --connect unix:$W/hw.sock --profile $prof ${device[*]} ${allow[*]} --operations $HW_OPS --seed 1" > "$W/hw.cmd"
     rc=0
-    "$ISMKIT" hw --connect "unix:$W/hw.sock" --profile "$prof" "${allow[@]}" --operations "$HW_OPS" --seed 1 \
+    "$ISMKIT" hw --connect "unix:$W/hw.sock" --profile "$prof" "${device[@]}" "${allow[@]}" --operations "$HW_OPS" --seed 1 \
       --timeout 60 --report "$W/hw.json" --journal "$W/hw.journal" --output "$W/reproducers" \
       > "$W/hw.txt" 2> "$W/hw.stderr" || rc=$?
     echo $rc > "$W/hw.rc"

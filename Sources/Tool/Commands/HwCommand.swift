@@ -56,6 +56,12 @@ struct Hw: ParsableCommand {
             help: "Ranges that may be written, REGION:START-END (inclusive; REGION 0-5 or 7 for config). Repeatable.")
     var allowWrite: [String] = []
 
+    @Option(help: "The device's maximum store block in bytes, 1...1048576, when known (QEMU's zPCI reports 128; default: the model's 4096).")
+    var maxstbl: UInt64?
+
+    @Flag(name: .customLong("strict-store-blocks"), help: "The device checks store blocks strictly (R-WRITE-4), as QEMU's zPCI does.")
+    var strictStoreBlocks = false
+
     @Flag(name: .customLong("dry-run"), help: "Print the planned operations and touch nothing.")
     var dryRun = false
 
@@ -83,6 +89,7 @@ struct Hw: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        if let m = maxstbl, !(1...(1 << 20)).contains(m) { throw UsageError("--maxstbl must be a number of bytes in 1...1048576") }
         reports.begin()
         guard [device, agent, connect].compactMap({ $0 }).count == 1 else {
             throw UsageError("give exactly one of --device ADDRESS, --agent COMMAND, --connect unix:PATH")
@@ -119,6 +126,8 @@ struct Hw: ParsableCommand {
         var hw = HardwareRun(connection: connection, profile: profile, allowList: allow, journal: writes, seed: budget.seed,
                              budget: budget.budget(defaultSeconds: 10), sequenceLength: sequence.sequenceLength, fixed: fixed)
         hw.shrinkChecks = 150
+        hw.maxstbl = maxstbl
+        hw.strictStoreBlocks = strictStoreBlocks
         if !quiet {
             printError("ismkit hw: \(address) (\(ids(sysfs)), driver \(sysfs.driver ?? "none")) via \(connection.path), "
                 + "\(profile.rawValue) profile (\(self.profile.rawValue)), writes allowed: \(allow), seed \(budget.seed)")
@@ -184,6 +193,8 @@ struct Hw: ParsableCommand {
         var hw = HardwareRun(agent: session, profile: profile, allowList: allow, journal: writes, hostGuard: !unsafeSendRefusedWrites,
                              seed: budget.seed, budget: budget.budget(defaultSeconds: 10), sequenceLength: sequence.sequenceLength, fixed: fixed)
         hw.shrinkChecks = 150
+        hw.maxstbl = maxstbl
+        hw.strictStoreBlocks = strictStoreBlocks
         if !quiet {
             printError("ismkit hw: agent \(endpoint) (\(ids), \(session.regions.count) regions, \(session.byteOrder.rawValue)-endian), "
                 + "\(profile.rawValue) profile (\(self.profile.rawValue)), writes allowed: \(allow)"
