@@ -4,7 +4,7 @@ import ISMEngine
 import ISMModel
 import Testing
 
-/// The generator reaches the edges the brief names, and the same seed gives the same sequence.
+/// The generator reaches the edges the SPEC cares about, and the same seed gives the same sequence.
 @Suite struct GeneratorTests {
     static let sample: [Operation] = {
         var g = OperationGenerator(config: .ism(), options: GeneratorOptions(), seed: TestSeed.value)
