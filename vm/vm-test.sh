@@ -123,18 +123,7 @@ boot() {  # $1 = initramfs, $2 = mode, $3 = log prefix, $4... = more QEMU argume
   tr -d '\r' < "$WORK/$prefix.data" > "$WORK/$prefix.data.txt"
   tr -d '\r' < "$WORK/$prefix.console" > "$WORK/$prefix.console.txt"
   # Split the data channel into files.
-  python3 - "$WORK/$prefix.data.txt" "$WORK/$prefix" <<'PY'
-import os, sys
-out_dir = sys.argv[2]; cur = None; buf = []
-for line in open(sys.argv[1], errors="replace"):
-    if line.startswith("=== BEGIN "):
-        cur = line[len("=== BEGIN "):].strip(); buf = []
-    elif line.startswith("=== END ") and cur:
-        p = os.path.join(out_dir, cur); os.makedirs(os.path.dirname(p), exist_ok=True)
-        open(p, "w").write("".join(buf)); cur = None
-    elif cur is not None:
-        buf.append(line)
-PY
+  python3 "$ROOT/vm/split-data.py" "$WORK/$prefix.data.txt" "$WORK/$prefix"
 }
 
 # 5. Boot 1: the hardware runs.
@@ -278,17 +267,7 @@ if [ "$AGENT_OK" = 1 ]; then
   note "boot 'agent' (QEMU start to power-off) took $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
   tr -d '\r' < "$WORK/agent.console" > "$WORK/agent.console.txt"
   tr -d '\r' < "$WORK/agent.data" > "$WORK/agent.data.txt"
-  python3 - "$WORK/agent.data.txt" "$AW" <<'PY'
-import os, sys
-out_dir = sys.argv[2]; cur = None; buf = []
-for line in open(sys.argv[1], errors="replace"):
-    if line.startswith("=== BEGIN "):
-        cur = line[len("=== BEGIN "):].strip(); buf = []
-    elif line.startswith("=== END ") and cur:
-        open(os.path.join(out_dir, cur), "w").write("".join(buf)); cur = None
-    elif cur is not None:
-        buf.append(line)
-PY
+  python3 "$ROOT/vm/split-data.py" "$WORK/agent.data.txt" "$AW"
   echo "--- agent path (host: $HOST_ISMKIT)"
   grep "^RESULT" "$WORK/agent.console.txt" || true
   cat "$AW/results"

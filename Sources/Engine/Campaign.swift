@@ -21,7 +21,6 @@ public struct CampaignResult: Sendable {
     public var rulesExercised: RuleSet
     /// Operations the campaign's filter held back (a hardware run's writes outside the allow-list).
     public var skipped = 0
-    public var skippedExamples: [Operation] = []
     /// The run stopped early because a stop was asked for (SIGINT/SIGTERM).
     public var interrupted = false
 
@@ -126,7 +125,6 @@ public struct Campaign<Impl: ISMAccess> {
                     result.operations += 1
                     if let skip, skip(session.implementation, op) {
                         result.skipped += 1
-                        if result.skippedExamples.count < 5 { result.skippedExamples.append(op) }
                         continue
                     }
                     ops.append(op)

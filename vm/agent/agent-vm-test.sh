@@ -122,17 +122,7 @@ if [ "$qrc" -ne 0 ]; then
 fi
 tr -d '\r' < "$WORK/console" > "$WORK/console.txt"
 tr -d '\r' < "$WORK/data" > "$WORK/data.txt"
-python3 - "$WORK/data.txt" "$WORK" <<'PY'
-import os, sys
-out_dir = sys.argv[2]; cur = None; buf = []
-for line in open(sys.argv[1], errors="replace"):
-    if line.startswith("=== BEGIN "):
-        cur = line[len("=== BEGIN "):].strip(); buf = []
-    elif line.startswith("=== END ") and cur:
-        open(os.path.join(out_dir, cur), "w").write("".join(buf)); cur = None
-    elif cur is not None:
-        buf.append(line)
-PY
+python3 "$ROOT/vm/split-data.py" "$WORK/data.txt" "$WORK"
 
 # 6. What the guest saw, and the backing file against the journal.
 echo "--- guest results"

@@ -39,12 +39,6 @@ struct SequenceOptions: ParsableArguments {
     }
 }
 
-/// `--report FILE`: the run's summary as JSON (hw, until it writes every report format).
-struct JSONReportOptions: ParsableArguments {
-    @Option(help: "Also write the run's summary as JSON to this file.")
-    var report: String?
-}
-
 /// Why a file cannot be created in `folder` (tried for real: a probe file is made and removed), or nil.
 func writeProbe(folder: String) -> String? {
     let probe = (folder as NSString).appendingPathComponent(".ismkit-write-probe-\(getpid())")
