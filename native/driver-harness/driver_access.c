@@ -324,9 +324,19 @@ static const struct ismkit_api driver_api = {
 	ismkit_resources, ismkit_take_trace,
 };
 
-/* `--initial-bytes SEED BAR POS N`: prints N initial device bytes in hex (agreement test). */
+/* The checks that drive the driver directly, outside the wire protocol (lifecycle_walk.c,
+ * callback_contract.c); weak, so builds without them (the fuzz library) still link. */
+int ismk_lifecycle_walk_main(int argc, char **argv) __attribute__((weak));
+int ismk_callback_contract_main(int argc, char **argv) __attribute__((weak));
+
+/* `--initial-bytes SEED BAR POS N`: prints N initial device bytes in hex (agreement test).
+ * `--lifecycle-walk CONFIG…`, `--callback-contract CONFIG…`: the checks above. */
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--lifecycle-walk") == 0 && ismk_lifecycle_walk_main)
+		return ismk_lifecycle_walk_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--callback-contract") == 0 && ismk_callback_contract_main)
+		return ismk_callback_contract_main(argc, argv);
 	if (argc == 6 && strcmp(argv[1], "--initial-bytes") == 0) {
 		u64 seed = strtoull(argv[2], NULL, 10), pos = strtoull(argv[4], NULL, 10);
 		int bar = atoi(argv[3]);
