@@ -38,6 +38,12 @@ public struct ConformanceOptions: Sendable {
     public var shrinkChecks: Int
     /// Whether to run the lifecycle checks after the differential campaign.
     public var lifecycle: Bool
+    /// With `lifecycle`, for a driver source: fail every acquire of probe/init/open, the I/O,
+    /// the peer's probe/remove and close/remove in turn, and check every acquire/release pair.
+    public var lifecycleWalk = true
+    /// With `lifecycle`, for a driver source: check what each read/write callback leaves behind
+    /// that the fd view hides (its *ppos, the user buffer past the result, the user bytes read).
+    public var callbackContract = true
     /// Operations per generated sequence; each sequence starts from a fresh device (the harness
     /// process is reset between sequences, or started anew when it broke).
     public var sequenceLength: Int
@@ -112,10 +118,12 @@ public enum Conformance {
         // file-scope globals survive a RESET and those checks are about probe/remove state.
         var makeReused: ((DeviceConfig) throws(AccessError) -> WireAccess)?
         var sanitized: ((DeviceConfig) throws(AccessError) -> WireAccess)?
+        var harness: HarnessBinary?
         switch target {
         case .driverSource(let path):
             let variant: HarnessVariant = byteOrder == .big ? .big : .little
             let bin = try HarnessBuilder.build(driverSource: path, variant: variant)
+            harness = bin
             make = { c throws(AccessError) in try WireAccess(harness: bin, config: c, timeout: options.timeout) }
             let pool = IdleProcessPool()
             makeReused = { c throws(AccessError) in try WireAccess(harness: bin, config: c, timeout: options.timeout, reuse: pool) }
@@ -139,6 +147,8 @@ public enum Conformance {
         if options.lifecycle {
             runner.lifecycle(make)
             if let sanitized { runner.leakCheck(sanitized) }
+            if let harness, options.lifecycleWalk { runner.lifecycleWalk(harness) }
+            if let harness, options.callbackContract { runner.callbackContract(harness) }
         }
         return ConformanceReport(byteOrder: byteOrder, operations: runner.operations,
                                  seconds: (clock.now - start).seconds, findings: runner.findings, checks: runner.checks,
@@ -373,6 +383,43 @@ public enum Conformance {
                 if case .interrupted? = failure { return }  // stopped, not a finding
                 record(Finding(check: name, divergence: nil, failure: failure, rule: .life2, operations: ops,
                                detail: "\(error)", layout: device.layout), device: device)
+            }
+        }
+
+        static let walkCheck = "lifecycle error paths (each acquire failed in turn)"
+        static let contractCheck = "driver callback contract (what the fd view hides)"
+
+        /// R-LIFE-2 over every failure point: the harness fails each acquire in turn
+        /// (native/driver-harness/lifecycle_walk.c); each broken pair is one finding.
+        mutating func lifecycleWalk(_ bin: HarnessBinary) {
+            check(Self.walkCheck, needsLive: true) { r in
+                let device = Conformance.devices(r.byteOrder)[0]
+                guard let run = HarnessCheckRun.run(bin, mode: .lifecycleWalk, device: device, timeout: r.options.timeout * 6) else {
+                    r.cutShort = "the harness could not be started"
+                    return
+                }
+                let walk = LifecycleWalkResult(run)
+                r.operations += walk.points
+                for f in walk.findings(layout: device.layout, check: Self.walkCheck) { r.record(f, device: device) }
+                if walk.points == 0 { r.cutShort = run.timedOut ? "the lifecycle walk did not end within its time-out" : "the lifecycle walk printed nothing" }
+            }
+        }
+
+        /// The driver's read/write callback contract, checked inside the harness
+        /// (native/driver-harness/callback_contract.c); one finding per broken aspect.
+        mutating func callbackContract(_ bin: HarnessBinary) {
+            check(Self.contractCheck, needsLive: true) { r in
+                let device = Conformance.devices(r.byteOrder)[0]
+                guard let run = HarnessCheckRun.run(bin, mode: .callbackContract, device: device, timeout: r.options.timeout * 3) else {
+                    r.cutShort = "the harness could not be started"
+                    return
+                }
+                let contract = CallbackContractResult(run)
+                r.operations += contract.calls
+                for f in contract.findings(layout: device.layout, check: Self.contractCheck) { r.record(f, device: device) }
+                if contract.calls == 0 && contract.findings(layout: device.layout, check: Self.contractCheck).isEmpty {
+                    r.cutShort = run.timedOut ? "the callback-contract check did not end within its time-out" : "the callback-contract check made no call"
+                }
             }
         }
 

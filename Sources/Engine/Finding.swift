@@ -26,6 +26,9 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     public var layout: OffsetLayout
     /// Where the reproducer was written, when one was.
     public var reproducer: String?
+    /// A headline of its own, for what is neither a rule's fd-visible divergence nor a breakage
+    /// (a driver callback's contract, seen only inside the driver harness); nil otherwise.
+    public var title: String?
 
     public init(check: String, divergence: Divergence?, failure: Breakage? = nil, rule: Rule?, operations: [Operation],
                 original: [Operation]? = nil, occurrences: Int = 1, operationsBefore: Int? = nil, detail: String = "",
@@ -52,12 +55,14 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
 
     /// What the finding is: the breakage's kind, or the rule ID.
     public var headline: String {
+        if let title { return title }
         if let f = failure ?? divergence?.failure { return f.headline }
         return rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
     }
 
     /// A stable short name for file names: the rule and aspect, or the breakage kind.
     public var slug: String {
+        if let title { return title.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined() }
         if let f = failure ?? divergence?.failure { return f.kind }
         let r = rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
         return divergence.map { r + "-" + $0.aspect.rawValue } ?? r

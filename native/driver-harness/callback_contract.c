@@ -11,6 +11,7 @@
  *              reports written and none past them; a read reads no user byte.
  * Output: one line per broken aspect of a call, then the totals:
  *   CONTRACT <aspect> <read|write> <file offset> <count> <fault> <result> <*ppos after> <message>
+ *   ASPECTS <calls breaking position> <buffer> <user-read>
  *   CASES <calls> <violations>
  */
 #include "harness_state.h"
@@ -21,6 +22,7 @@
 #define ISMK_CONTRACT_MAX_LINES 200
 
 static int lines, violations;
+static int per_aspect[3]; /* position, buffer, user-read */
 
 struct contract_case {
 	bool write;
@@ -45,6 +47,7 @@ static void violation(const struct contract_case *c, u64 off, const char *aspect
 		      const char *fmt, long long a, long long b)
 {
 	violations++;
+	per_aspect[aspect[0] == 'p' ? 0 : aspect[0] == 'b' ? 1 : 2]++;
 	if (lines >= ISMK_CONTRACT_MAX_LINES)
 		return;
 	lines++;
@@ -199,6 +202,7 @@ int ismk_callback_contract_main(int argc, char **argv)
 					}
 	}
 	ismkit_close(a);
+	printf("ASPECTS %d %d %d\n", per_aspect[0], per_aspect[1], per_aspect[2]);
 	printf("CASES %d %d\n", calls, violations);
 	fflush(stdout);
 	return 0;

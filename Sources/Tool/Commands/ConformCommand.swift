@@ -117,6 +117,7 @@ struct Conform: ParsableCommand {
             } catch {
                 switch error {
                 case .sourceDoesNotBuild(let first): throw UsageError("\(name) does not build: \(first)")
+                case .missingKernelSymbols: throw UsageError("\(name) does not build: \(error)")
                 case .toolMissing(let t): throw UsageError(t)
                 case .io(let e): throw UsageError(e)
                 }

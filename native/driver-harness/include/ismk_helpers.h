@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 
 /* --- attribute spellings ---------------------------------------------------------------- */
 #define __always_inline inline __attribute__((__always_inline__))
@@ -31,20 +32,7 @@
 #define __UNIQUE_ID(p) ISMK_CAT(__UNIQUE_ID_##p, __COUNTER__)
 
 /* --- fixed-endian types and byte-order conversions --------------------------------------- */
-typedef u8 __u8;
-typedef u16 __u16;
-typedef u32 __u32;
-typedef u64 __u64;
-typedef s8 __s8;
-typedef s16 __s16;
-typedef s32 __s32;
-typedef s64 __s64;
-typedef u16 __le16;
-typedef u32 __le32;
-typedef u64 __le64;
-typedef u16 __be16;
-typedef u32 __be32;
-typedef u64 __be64;
+#include <linux/types.h> /* the system's uapi __u8..__s64, __le16..__be64 (per architecture) */
 typedef u64 phys_addr_t;
 typedef u64 dma_addr_t;
 
