@@ -65,10 +65,11 @@ public struct MissingKernelSymbol: Sendable, Hashable, CustomStringConvertible {
             let name = rest.prefix { !"'’`\" \n".contains($0) }
             return name.isEmpty ? nil : String(name)
         }
+        // The last quoted name before the marker (‘struct pci_driver’ has no member …).
         func quotedBefore(_ line: Substring, _ marker: String) -> String? {
             guard let r = line.range(of: marker) else { return nil }
             let head = line[..<r.lowerBound].reversed().drop { " '’`\"".contains($0) }
-            let name = String(head.prefix { !"'‘`\" ".contains($0) }.reversed())
+            let name = String(head.prefix { !"'‘`\"".contains($0) }.reversed())
             return name.isEmpty ? nil : name
         }
         for line in text.split(separator: "\n") {
@@ -176,7 +177,12 @@ public enum HarnessBuilder {
         let result = run(compiler.path, args)
         if result.status != 0 {
             let text = result.stderr.replacingOccurrences(of: tmp + "/src/ism/main.c", with: path)
-            let missing = MissingKernelSymbol.parse(text)
+            // -w hides implicit function declarations; a syntax-only pass over the driver names them.
+            let implicit = run(compiler.path, ["-std=gnu11", "-fsyntax-only", "-Wimplicit-function-declaration",
+                                               "-I", publicInclude, "-I", h, "-I", h + "/include", "-I", h + "/include/ism",
+                                               tmp + "/src/ism/main.c"]).stderr
+                .split(separator: "\n").filter { $0.contains("implicit declaration of function") }.joined(separator: "\n")
+            let missing = MissingKernelSymbol.parse(text + "\n" + implicit)
             if !missing.isEmpty { throw .missingKernelSymbols(missing) }
             throw .sourceDoesNotBuild(firstError: firstError(in: text) ?? "compiler exit status \(result.status)")
         }
