@@ -387,6 +387,13 @@ public enum Conformance {
         }
 
         static let walkCheck = "lifecycle error paths (each acquire failed in turn)"
+
+        /// A check run's time-out: `factor` call time-outs, cut to what is left of a --seconds box.
+        func checkTimeout(_ factor: Int) -> Duration {
+            let t = options.timeout * factor
+            guard let d = options.deadline else { return t }
+            return max(.milliseconds(200), min(t, d - ContinuousClock.now))
+        }
         static let contractCheck = "driver callback contract (what the fd view hides)"
 
         /// R-LIFE-2 over every failure point: the harness fails each acquire in turn
@@ -394,7 +401,7 @@ public enum Conformance {
         mutating func lifecycleWalk(_ bin: HarnessBinary) {
             check(Self.walkCheck, needsLive: true) { r in
                 let device = Conformance.devices(r.byteOrder)[0]
-                guard let run = HarnessCheckRun.run(bin, mode: .lifecycleWalk, device: device, timeout: r.options.timeout * 6) else {
+                guard let run = HarnessCheckRun.run(bin, mode: .lifecycleWalk, device: device, timeout: r.checkTimeout(6)) else {
                     r.cutShort = "the harness could not be started"
                     return
                 }
@@ -410,7 +417,7 @@ public enum Conformance {
         mutating func callbackContract(_ bin: HarnessBinary) {
             check(Self.contractCheck, needsLive: true) { r in
                 let device = Conformance.devices(r.byteOrder)[0]
-                guard let run = HarnessCheckRun.run(bin, mode: .callbackContract, device: device, timeout: r.options.timeout * 3) else {
+                guard let run = HarnessCheckRun.run(bin, mode: .callbackContract, device: device, timeout: r.checkTimeout(3)) else {
                     r.cutShort = "the harness could not be started"
                     return
                 }
