@@ -50,6 +50,13 @@ public struct MissingKernelSymbol: Sendable, Hashable, CustomStringConvertible {
     static let kernelHeader = "native/driver-harness/include/ismk_kernel.h"
     static let stubs = "native/driver-harness/kernel_stubs.c"
 
+    /// Whether an undeclared identifier is likely the kernel's (a macro or constant in capitals,
+    /// or a name with a kernel subsystem's prefix) rather than a typo of the driver's own.
+    static func looksLikeKernelName(_ n: String) -> Bool {
+        if n.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) && n.contains(where: \.isUppercase) { return true }
+        return ["vfio_", "pci_", "zpci_", "kmem_", "dev_", "pm_", "iommufd_", "__"].contains { n.hasPrefix($0) }
+    }
+
     /// The missing kernel symbols named in compiler and linker output, first seen first, each once;
     /// empty when the output names none (another kind of error).
     public static func parse(_ text: String) -> [MissingKernelSymbol] {
@@ -84,7 +91,7 @@ public struct MissingKernelSymbol: Sendable, Hashable, CustomStringConvertible {
                 add(n, .function, [kernelHeader + " (declaration)", stubs + " (definition)"])
             } else if let n = quoted(line, after: "unknown type name") {
                 add(n, .type, [kernelHeader])
-            } else if line.contains("undeclared"), let n = quotedBefore(line, "undeclared") {
+            } else if line.contains("undeclared"), let n = quotedBefore(line, "undeclared"), looksLikeKernelName(n) {
                 add(n, .identifier, [kernelHeader])
             } else if let m = quoted(line, after: "has no member named"), let s = quotedBefore(line, "has no member named") {
                 add("\(s).\(m)", .member, [kernelHeader])
