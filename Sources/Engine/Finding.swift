@@ -62,7 +62,7 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
 
     /// A stable short name for file names: the rule and aspect, or the breakage kind.
     public var slug: String {
-        if let title { return title.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined() }
+        if let title { return title.lowercased().split { !($0.isLetter || $0.isNumber) }.joined(separator: "-") }
         if let f = failure ?? divergence?.failure { return f.kind }
         let r = rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
         return divergence.map { r + "-" + $0.aspect.rawValue } ?? r
