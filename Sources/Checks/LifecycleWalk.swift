@@ -32,6 +32,19 @@ struct LifecycleWalkResult {
             case "BROKEN":
                 violations.append(Violation(point: current, kind: "broken", pair: f.count > 1 ? f[1] : "?", phase: "-",
                                             message: f.dropFirst().joined(separator: " ")))
+            case "PAIRS" where f.count >= 2:
+                // The plain counts must balance too; an imbalance no entry explained is its own finding.
+                let p = Int(f[1]) ?? current
+                for item in line.split(separator: " ").dropFirst(2) {
+                    let kv = item.split(separator: "=")
+                    let counts = kv.count == 2 ? kv[1].split(separator: "/").compactMap { Int($0) } : []
+                    guard counts.count == 2, counts[0] != counts[1] else { continue }
+                    let pair = String(kv[0])
+                    if violations.contains(where: { $0.point == p && $0.pair == pair }) { continue }
+                    violations.append(Violation(point: p, kind: counts[0] > counts[1] ? "missing-release" : "double-release", pair: pair,
+                                                phase: "after-teardown",
+                                                message: "\(counts[0]) acquired, \(counts[1]) released"))
+                }
             case "POINT" where f.count >= 4:
                 let p = Int(f[1]) ?? current
                 if f[3].hasPrefix("status=signal-") {

@@ -10,6 +10,7 @@
  * Output, one line each (pair_ledger.h writes the first two while the child runs):
  *   FAILED <point> <function> <phase>
  *   VIOLATION <point> <leak|missing-release|double-release|use-after-release> <pair> <phase> <message>
+ *   PAIRS <point> <pair>=<acquired>/<released> …    (the counts, after teardown)
  *   BROKEN <kind> <message>                          (the child broke: wire.c's report)
  *   POINT <point> acquires=<n> status=<exit status or signal>
  *   WALK <points>
@@ -70,6 +71,11 @@ static void run_point(const struct ismkit_config *cfg, int point, int report_fd)
 		ismkit_close(a);
 	}
 	report_live();
+	printf("PAIRS %d", point);
+	for (int p = 0; p < ISMK_PAIRS; p++)
+		printf(" %s=%ld/%ld", ismk_pair_token(p), l->acquired[p], l->released[p]);
+	printf("\n");
+	fflush(stdout);
 	int n = l->acquires;
 	if (write(report_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		_exit(4);
