@@ -72,7 +72,7 @@ enum Main {
     static func installSignalHandlers() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { s in
-                if Interruption.requested { _exit(128 + s) }  // the second signal: at once
+                if Interruption.requested { Workers.killAll(); _exit(128 + s) }  // the second signal: at once
                 Interruption.request(s)
             }
         }
