@@ -31,6 +31,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var parallel: ParallelOptions
 
+    @OptionGroup var slice: SliceOptions
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -44,7 +46,7 @@ struct Run: ParsableCommand {
         let diff = MutantKillRun.differential(config: device, mutant: m)
         let kind = MutantKillRun.kind(mutant: m)
         let b = budget.budget(defaultSeconds: 10)
-        let slices = Units.slices(budget: b, seed: budget.seed, sliceOperations: parallel.sliceOperations ?? Self.sliceOperations, jobs: parallel.jobs,
+        let slices = Units.slices(budget: b, seed: budget.seed, sliceOperations: slice.sliceOperations ?? Self.sliceOperations, jobs: parallel.jobs,
                                   shards: parallel.shard?.count ?? 1)
         let units = parallel.units(of: slices.count)
         let worker = parallel.worker != nil

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// `--shard I/N`: the I-th of N deterministic slices of a run (1 <= I <= N <= 1024).
-struct Shard: ExpressibleByArgument, Hashable, CustomStringConvertible {
+struct Shard: Hashable, CustomStringConvertible {
     var index: Int  // 1-based
     var count: Int
 
@@ -18,7 +18,6 @@ struct Shard: ExpressibleByArgument, Hashable, CustomStringConvertible {
     func owns(_ k: Int) -> Bool { k % count == index - 1 }
 
     var description: String { "\(index)/\(count)" }
-    static var defaultValueDescription: String { "1/1" }
 }
 
 /// `--jobs N` and `--shard I/N` (run, conform, mutants), and the hidden options a worker process
@@ -33,12 +32,10 @@ struct ParallelOptions: ParsableArguments {
             help: "Worker processes, 1...64: the run's units are dealt to N processes and their results merged (default 1: this process).")
     var jobs: Int = 1
 
-    @Option(help: ArgumentHelp("Run only slice I of N (1 <= I <= N <= 1024), for a CI matrix: the N shards together run exactly the units one run would; 'ismkit merge' combines their --json reports.", valueName: "i/n"))
-    var shard: Shard?
+    @Option(name: .customLong("shard"), help: ArgumentHelp("Run only slice I of N (1 <= I <= N <= 1024), for a CI matrix: the N shards together run exactly the units one run would; 'ismkit merge' combines their --json reports.", valueName: "i/n"))
+    var shardArgument: String?
 
-    @Option(name: .customLong("slice-operations"), parsing: .unconditional,
-            help: ArgumentHelp("Operations per unit of an operation budget, 1...10^9 (default: the command's, in its help); every shard of a matrix must use the same.", valueName: "n"))
-    var sliceOperations: Int?
+    var shard: Shard? { shardArgument.flatMap(Shard.init(argument:)) }
 
     @Option(name: .customLong("worker-units"), help: .hidden)
     var workerUnits: String?
@@ -48,7 +45,9 @@ struct ParallelOptions: ParsableArguments {
 
     mutating func validate() throws {
         guard (1...Self.maxJobs).contains(jobs) else { throw ValidationError("--jobs must be a whole number in 1...\(Self.maxJobs)") }
-        if let n = sliceOperations, !(1...1_000_000_000).contains(n) { throw ValidationError("--slice-operations must be a whole number in 1...1000000000") }
+        if let a = shardArgument, Shard(argument: a) == nil {
+            throw ValidationError("--shard \(a): give I/N with whole numbers 1 <= I <= N <= 1024")
+        }
         if (workerUnits == nil) != (workerResult == nil) { throw ValidationError("--worker-units and --worker-result go together") }
         if let w = workerUnits, w.split(separator: ",").contains(where: { Int($0) == nil }) {
             throw ValidationError("--worker-units: a comma-separated list of unit numbers")
@@ -74,5 +73,16 @@ struct ParallelOptions: ParsableArguments {
         if let shard { parts.append("shard \(shard)") }
         if jobs > 1 { parts.append("\(jobs) jobs") }
         return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
+    }
+}
+
+/// `--slice-operations N` (run, conform): how many operations one unit of an operation budget runs.
+struct SliceOptions: ParsableArguments {
+    @Option(name: .customLong("slice-operations"), parsing: .unconditional,
+            help: ArgumentHelp("Operations per unit of an operation budget, 1...10^9 (default: the command's, in its help); every shard of a matrix must use the same.", valueName: "n"))
+    var sliceOperations: Int?
+
+    mutating func validate() throws {
+        if let n = sliceOperations, !(1...1_000_000_000).contains(n) { throw ValidationError("--slice-operations must be a whole number in 1...1000000000") }
     }
 }
