@@ -281,7 +281,7 @@ def shape(path):
     return doc.get("operations"), findings_of(doc)
 
 
-sliced = ["run", "--operations", "30000", "--slice-operations", "5000", "--mutant", "no-clamp", "--seed", "7", "--quiet",
+sliced = ["run", "--operations", "30000", "--slice-operations", "5000", "--mutant", "no-clamp", "--seed", "1", "--quiet",
           "--output", WORK + "/r"]
 for tag, extra in (("whole", []), ("s1", ["--shard", "1/2"]), ("s2", ["--shard", "2/2"]), ("j2", ["--jobs", "2"]),
                    ("j2b", ["--jobs", "2"]), ("j3s1", ["--jobs", "3", "--shard", "1/2"])):
@@ -293,6 +293,8 @@ whole, shards = shape(os.path.join(WORK, "whole.json")), shape(os.path.join(WORK
 s1, s2 = shape(os.path.join(WORK, "s1.json")), shape(os.path.join(WORK, "s2.json"))
 check("--shard 1/2 and 2/2 each found something (the comparison below is not of empty runs)",
       bool(s1[1]) and bool(s2[1]) and whole[0] > 0, f"{s1} {s2}")
+check("the unsharded run found one finding in two slices and reports it once (occurrences 2)",
+      any(n == 2 for *_, n in whole[1]) and len({f[2] for f in whole[1]}) == len(whole[1]), str(whole[1])[:300])
 check("--shard 1/2 alone is not the whole run (the comparison can fail)", s1 != whole, str(s1))
 check("--shard 1/2 + --shard 2/2 merged: the unsharded run's operation count", shards[0] == whole[0], f"{shards[0]} vs {whole[0]}")
 check("--shard 1/2 + --shard 2/2 merged: the unsharded run's findings (signatures, occurrences)",
