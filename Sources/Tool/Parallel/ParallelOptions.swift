@@ -29,10 +29,10 @@ struct ParallelOptions: ParsableArguments {
     static let maxJobs = 64
 
     @Option(parsing: .unconditional,
-            help: "Worker processes, 1...64: the run's units are dealt to N processes and their results merged (default 1: this process).")
+            help: "Worker processes, 1...64: the run's units are dealt to N processes of ismkit and their results merged into one summary and one set of reports (1: this process).")
     var jobs: Int = 1
 
-    @Option(name: .customLong("shard"), help: ArgumentHelp("Run only slice I of N (1 <= I <= N <= 1024), for a CI matrix: the N shards together run exactly the units one run would; 'ismkit merge' combines their --json reports.", valueName: "i/n"))
+    @Option(name: .customLong("shard"), help: ArgumentHelp("Run only slice I of N (1 <= I <= N <= 1024; default: the whole run), for a CI matrix: the N shards together run exactly the units one run would; 'ismkit merge' combines their --json reports.", valueName: "i/n"))
     var shardArgument: String?
 
     var shard: Shard? { shardArgument.flatMap(Shard.init(argument:)) }
