@@ -120,6 +120,9 @@ struct Conform: ParsableCommand {
         options.progress = progress.callback
         options.progressInterval = progress.interval
         let name = driverSource ?? library!
+        if !quiet && !worker && Units.deal(units, jobs: parallel.jobs).count > 1 {
+            printError("ismkit conform: \(name), \(units.count) unit(s) (\(orders.map { "\($0.rawValue)-endian" }.joined(separator: " and ")), \(slices.count) slice(s) each), seed \(budget.seed)\(parallel.note)")
+        }
         var position = 0  // of the units this process runs, for its share of a time box
         let ran = try UnitRun.run(units, parallel, progress: progress, show: { done, elapsed in
             "[\(Int(elapsed.seconds)) s] \(done.reduce(0) { $0 + $1.operations }) operations, \(done.reduce(0) { $0 + $1.findingRecords.count }) finding(s)"
