@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check cfl-check
+.PHONY: help build release test run mutants bench bench-jobs ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check cfl-check
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -10,6 +10,7 @@ help:
 	@echo "make run        the main job: differential fuzzing of the simulated device for 60 s"
 	@echo "make mutants    the mutant kill table"
 	@echo "make bench      differential operations per second: model alone vs model+simulator"
+	@echo "make bench-jobs ops/s of ismkit run --jobs 1 vs --jobs 2 in one run, and their ratio (target 1.7x on 2 cores)"
 	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
 	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
 	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
@@ -43,6 +44,9 @@ mutants: release
 
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench
+
+bench-jobs: release
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench-jobs --jobs 2
 
 conform: build
 	$$($(SWIFT) build --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both

@@ -21,7 +21,7 @@ struct RunReport: Codable {
     var shrunkOperations: [Operation]?
     var reproducer: String?
 
-    init(result: CampaignResult, target: Reproducer.Target, device: DeviceConfig, seed: UInt64,
+    init(result: CampaignTotals, target: Reproducer.Target, device: DeviceConfig, seed: UInt64,
          checksNotMade: [String], reproducer: String?) {
         verdict = result.divergence == nil ? "conforming" : "divergence"
         self.target = target.description
