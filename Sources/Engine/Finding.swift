@@ -26,6 +26,9 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     public var layout: OffsetLayout
     /// Where the reproducer was written, when one was.
     public var reproducer: String?
+    /// For a concurrency finding: the forced interleaving no order of its two operations
+    /// explains (`operations` then set the state up before it).
+    public var pair: ConcurrentPair?
 
     public init(check: String, divergence: Divergence?, failure: Breakage? = nil, rule: Rule?, operations: [Operation],
                 original: [Operation]? = nil, occurrences: Int = 1, operationsBefore: Int? = nil, detail: String = "",
@@ -53,12 +56,14 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     /// What the finding is: the breakage's kind, or the rule ID.
     public var headline: String {
         if let f = failure ?? divergence?.failure { return f.headline }
+        if pair != nil && rule == nil { return "not linearizable" }
         return rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
     }
 
     /// A stable short name for file names: the rule and aspect, or the breakage kind.
     public var slug: String {
         if let f = failure ?? divergence?.failure { return f.kind }
+        if pair != nil && rule == nil { return "not-linearizable" }
         let r = rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
         return divergence.map { r + "-" + $0.aspect.rawValue } ?? r
     }
@@ -68,6 +73,7 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     /// same bug share it; the same rule broken by different operations does not.
     public var signature: String {
         var parts = [slug, operations.map { $0.summary(in: layout) }.joined(separator: ";")]
+        if let pair { parts.append(pair.summary(in: layout)) }
         if case .sanitizer(_, let frame?)? = failure ?? divergence?.failure {
             // The frame without its address: `#3 0x55d1… in fn file.c:12` → `fn file.c:12`.
             parts.append(frame.split(separator: " ").drop { !$0.hasPrefix("in") }.dropFirst().joined(separator: " "))
@@ -95,6 +101,7 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
             s += "\n    operations (\(operations.count)): " + operations.prefix(8).map { $0.summary(in: layout) }.joined(separator: "; ")
             if operations.count > 8 { s += "; …" }
         }
+        if let pair { s += "\n    concurrently: " + pair.summary(in: layout) }
         if let reproducer { s += "\n    reproducer: \(reproducer)" }
         return s
     }
