@@ -5,6 +5,11 @@ import ISMModel
 /// two operations one after the other, in some order, on copies of the golden model gives both
 /// operations' observed results (count or errno, returned bytes, instructions) and the final
 /// state (both fds' positions and the device bytes every write could have touched, read back).
+///
+/// The unit of atomicity is one device instruction, as on the device: a write is one store
+/// block, but a read of several loads is not atomic, so a read running beside a write may see
+/// the write between two of its loads (its bytes up to a load boundary from before the write,
+/// the rest from after it). That, too, explains a pair.
 public enum Linearizability {
     /// What one order of the pair made the model say.
     public struct Expectation: Sendable {
@@ -28,6 +33,9 @@ public enum Linearizability {
         public var order: [Int]?
         /// For each order tried, the first thing it does not explain (empty when explained).
         public var differences: [String]
+        /// When the first operation is a read that saw the second (a write) between two of its
+        /// loads: the byte index of that load boundary.
+        public var splitAt: Int? = nil
         public var explained: Bool { order != nil }
     }
 
@@ -102,12 +110,29 @@ public enum Linearizability {
     public static func judge(_ pair: ConcurrentPair, start: GoldenModel, positions: [UInt64],
                              observed: PairObservation, readBack: [ReadBack]) -> Judgement {
         var differences: [String] = []
+        var expectations: [Expectation] = []
         for order in [[0, 1], [1, 0]] {
             let e = expectation(pair, order: order, start: start, positions: positions)
+            expectations.append(e)
             if let why = difference(e, observed: observed, readBack: readBack, start: start) {
                 differences.append((order == [0, 1] ? "first then second: " : "second then first: ") + why)
             } else {
                 return Judgement(order: order, differences: [])
+            }
+        }
+        // A read beside a write: the write between two of the read's loads.
+        if pair.first.isRead, pair.second.isWrite {
+            let before = expectations[0], after = expectations[1]
+            var boundary = 0
+            for event in before.first.trace.dropLast() {
+                guard case .load(_, _, let width, _) = event else { break }
+                boundary += Int(width)
+                guard boundary < before.first.bytes.count, boundary < after.first.bytes.count else { break }
+                var e = after
+                e.first.bytes = Array(before.first.bytes[0..<boundary] + after.first.bytes[boundary...])
+                if difference(e, observed: observed, readBack: readBack, start: start) == nil {
+                    return Judgement(order: [1, 0], differences: [], splitAt: boundary)
+                }
             }
         }
         return Judgement(order: nil, differences: differences)
