@@ -48,7 +48,7 @@ public struct ConformanceOptions: Sendable {
     public var progress: (@Sendable (CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
     /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
-    public var concurrencyPairs = 40
+    public var concurrencyPairs = 120
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -95,7 +95,8 @@ public struct ConformanceReport: Sendable {
 
 /// Runs the differential engine against the golden model (traces compared), then the
 /// lifecycle checks of SPEC §8 (two devices at once, device cycles, injected pool-creation and
-/// allocation failures, and LeakSanitizer over them on the little-endian build).
+/// allocation failures, and LeakSanitizer over them on the little-endian build), then, for a
+/// driver source, the concurrency check (`ConcurrencyCheck`).
 public enum Conformance {
     /// The device configurations the campaign alternates: today's ISM device, and a smaller
     /// one (maxstbl 2048, an odd-sized BAR, 256-byte config space) so the maxstbl check and

@@ -35,9 +35,9 @@ extension DriverSourceTests {
     @Test func mergedIsLinearizableOnBothByteOrders() throws {
         let path = try Shared.driver("merged")
         for order in ByteOrder.allCases {
-            let (finding, runs) = try Self.concurrencySearch(path, order, pairs: 80)
+            let (finding, runs) = try Self.concurrencySearch(path, order, pairs: 400)
             #expect(finding == nil, "merged \(order): \(finding?.description ?? "")")
-            #expect(runs >= 200, "merged \(order): only \(runs) interleavings")
+            #expect(runs >= 1000, "merged \(order): only \(runs) interleavings")
             print("concurrency | merged | \(order.rawValue) | \(runs) forced interleavings | \(finding == nil ? "linearizable" : "FINDING")")
         }
     }
