@@ -136,7 +136,8 @@ public enum ConcurrencyCheck {
     public static func finding(for c: Case, judgement: Linearizability.Judgement, original: Case? = nil, device: DeviceConfig) -> Finding {
         var f = Finding(check: name, divergence: nil, rule: nil, operations: c.prefix,
                         original: original.map { $0.prefix }, layout: device.layout)
-        f.detail = "no order of the two operations explains what they did (" + judgement.differences.joined(separator: "; ") + ")"
+        f.detail = c.pair.summary(in: device.layout) + ": no order of the two explains what they did ("
+            + judgement.differences.joined(separator: "; ") + ")"
         f.pair = c.pair
         return f
     }
@@ -145,7 +146,8 @@ public enum ConcurrencyCheck {
     static func finding(for c: Case, error: AccessError, device: DeviceConfig) -> Finding {
         let failure: Breakage? = if case .broken(let b) = error { b } else { nil }
         var f = Finding(check: name, divergence: nil, failure: failure ?? .protocolError("\(error)"), rule: nil,
-                        operations: c.prefix, detail: "broke while running two operations at once", layout: device.layout)
+                        operations: c.prefix, detail: "broke while running two operations at once: " + c.pair.summary(in: device.layout),
+                        layout: device.layout)
         f.pair = c.pair
         return f
     }

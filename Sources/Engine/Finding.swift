@@ -101,7 +101,6 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
             s += "\n    operations (\(operations.count)): " + operations.prefix(8).map { $0.summary(in: layout) }.joined(separator: "; ")
             if operations.count > 8 { s += "; …" }
         }
-        if let pair { s += "\n    concurrently: " + pair.summary(in: layout) }
         if let reproducer { s += "\n    reproducer: \(reproducer)" }
         return s
     }

@@ -104,7 +104,7 @@ struct Replay: ParsableCommand {
             let failure: Breakage = if case .broken(let b) = e { b } else { .protocolError("\(e)") }
             if case .interrupted = failure { break }
             finding = Finding(check: "replay", divergence: nil, failure: failure, rule: nil, operations: repro.operations,
-                              detail: "broke while running two operations at once", layout: layout)
+                              detail: "broke while running two operations at once: " + pair.summary(in: layout), layout: layout)
         case .success(nil):
             finding = Finding(check: "replay", divergence: nil, rule: nil, operations: repro.operations,
                               detail: "the set-up operations already diverge from the model", layout: layout)
