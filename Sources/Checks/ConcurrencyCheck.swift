@@ -98,15 +98,32 @@ public enum ConcurrencyCheck {
         return Run(observation: observation, judgement: judgement)
     }
 
-    /// Every hold point of every generated case until the first unexplained interleaving,
-    /// which is shrunk. Returns it (or a breakage seen on the way) and the pair runs made.
+    /// A hold no operation reaches: the first operation runs whole, then the second.
+    public static let sequentialHold = 1 << 30
+
+    /// Whether `c` shows a concurrency bug: its interleaving is unexplained, and the same two
+    /// operations one after the other (first, then second, through the same request) are
+    /// explained. A pair unexplained even then diverges sequentially: the differential
+    /// check's finding, not this one's.
+    public static func concurrencyCaused<A: ConcurrentAccess>(_ c: Case, device: DeviceConfig,
+                                                              make: () throws(AccessError) -> A) -> Bool {
+        guard let r = try? run(c, device: device, make: make), !r.judgement.explained else { return false }
+        var sequential = c
+        sequential.pair.hold = sequentialHold
+        return (try? run(sequential, device: device, make: make))?.judgement.explained == true
+    }
+
+    /// Every hold point of every generated case until the first interleaving that shows a
+    /// concurrency bug, which is shrunk. Returns it (or a breakage seen on the way) and the
+    /// pair runs made. A case whose operations one after the other already diverge from the
+    /// model is skipped (the differential check reports that).
     public static func search<A: ConcurrentAccess>(device: DeviceConfig, options: Options,
                                                    make: () throws(AccessError) -> A) -> (finding: Finding?, runs: Int) {
         var runs = 0
         for var c in cases(device: device, seed: options.seed, count: options.pairs) {
-            var hold = 0
+            var hold = sequentialHold
             var boundaries = 1
-            while hold < boundaries {
+            while hold == sequentialHold || hold < boundaries {
                 if Interruption.requested { return (nil, runs) }
                 c.pair.hold = hold
                 runs += 1
@@ -116,13 +133,16 @@ public enum ConcurrencyCheck {
                     return (finding(for: c, error: error, device: device), runs)
                 }
                 guard let result else { break }
-                boundaries = result.observation.boundaries
+                if hold == sequentialHold {
+                    guard result.judgement.explained else { break }  // sequentially divergent
+                    boundaries = result.observation.boundaries
+                    hold = 0
+                    continue
+                }
                 if !result.judgement.explained {
                     let shrinker = PairShrinker(checks: options.shrinkChecks, regionShift: device.profile.regionShift)
-                    let (small, shrinkRuns) = shrinker.shrink(c) { candidate in
-                        (try? run(candidate, device: device, make: make))?.judgement.explained == false
-                    }
-                    runs += shrinkRuns
+                    let (small, shrinkRuns) = shrinker.shrink(c) { concurrencyCaused($0, device: device, make: make) }
+                    runs += shrinkRuns * 2
                     let judged = try? run(small, device: device, make: make)
                     return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
                 }
