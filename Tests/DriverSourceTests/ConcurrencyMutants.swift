@@ -22,6 +22,11 @@ struct ConcurrencyMutant: Sendable, CustomStringConvertible {
             (" struct zpci_dev *zdev = to_zpci(vdev->pdev);\n ssize_t done = 0;\n int ret;\n\n while (count) {",
              " struct zpci_dev *zdev = to_zpci(vdev->pdev);\n static ssize_t done;\n int ret;\n\n done = 0;\n while (count) {"),
         ]),
+        // A load's value kept in static storage between the load and its copy to the user:
+        // only a hold just after an instruction (no stand-in runs there) reaches it.
+        .init(name: "static-load-temporary", intent: "a load temporary shared by concurrent reads", edits: [
+            (" u64 req, tmp; \\", " u64 req; static u64 tmp; \\"),
+        ]),
         // The new file position computed from a start offset kept in static storage: another
         // call in between moves this call's position.
         .init(name: "position-from-shared-start", intent: "a position update that is not atomic", edits: [

@@ -3,8 +3,9 @@
  * on device A at once, each on its own thread, through one fd or through two fds of the device.
  *
  * Operation A starts on thread 1 and is held at its k-th boundary (a boundary is the start of a
- * device instruction or of a non-empty user copy: the stand-ins in kernel_stubs.c call
- * ismk_boundary_hook there). While A waits, operation B runs to its end on thread 2; then A is
+ * device instruction or of a non-empty user copy, where the stand-ins in kernel_stubs.c call
+ * ismk_boundary_hook, or the moment just after an instruction took effect, where the driver's
+ * calls of them do: include/vfio_pci_priv.h). While A waits, operation B runs to its end on thread 2; then A is
  * released and finishes. Only one thread runs at any time, so the interleaving is forced and
  * replays exactly. The state of the operation in progress (its fault, instruction count, user
  * buffer, current slot) lives in `ismk`: the held thread saves it and restores it on release.
@@ -51,7 +52,7 @@ static long a_events;    /* boundaries A has reached */
 static size_t hold_trace; /* trace length when A stopped */
 static __thread bool is_a;
 
-static void hold(enum ismk_boundary where)
+static void hold(int where)
 {
 	(void)where;
 	if (!is_a || a_events++ != hold_at)
