@@ -22,6 +22,8 @@ public enum ConcurrencyCheck {
         public var seed: UInt64
         /// Upper bound on re-runs while shrinking a finding.
         public var shrinkChecks: Int
+        /// When to stop trying (a `--seconds` time box): the pairs tried so far stand.
+        public var deadline: ContinuousClock.Instant?
         public init(pairs: Int = 40, seed: UInt64 = 1, shrinkChecks: Int = 80) {
             self.pairs = pairs
             self.seed = seed
@@ -125,6 +127,7 @@ public enum ConcurrencyCheck {
             var boundaries = 1
             while hold == sequentialHold || hold < boundaries {
                 if Interruption.requested { return (nil, runs) }
+                if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
                 c.pair.hold = hold
                 runs += 1
                 let result: Run?
@@ -178,8 +181,9 @@ extension Conformance.Runner {
     mutating func concurrency(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
         check(ConcurrencyCheck.name, needsLive: true) { r in
             let device = Conformance.devices(r.byteOrder)[0]
-            let opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed,
+            var opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed,
                                                 shrinkChecks: min(r.options.shrinkChecks, 80))
+            opts.deadline = r.options.deadline
             let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
             r.operations += runs
             if let found { r.record(found, device: device) }
