@@ -48,7 +48,7 @@ public struct ConformanceOptions: Sendable {
     public var progress: (@Sendable (CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
     /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
-    public var concurrencyPairs = 120
+    public var concurrencyPairs = 60
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,

@@ -56,7 +56,7 @@ struct Conform: ParsableCommand {
 
     @Option(name: .customLong("concurrency-pairs"),
             help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources; 0 skips the check).")
-    var concurrencyPairs = 120
+    var concurrencyPairs = 60
 
     @Option(help: ArgumentHelp("Regression mode: report only findings this driver source does not have (each re-checked on it).", valueName: "old-main.c"))
     var baseline: String?
