@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench bench-jobs ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check cfl-check
+.PHONY: help build release test run mutants bench bench-jobs ci check cli-check report-check conform conform-ci conform-bench conform-concurrency-bench vm-test vm-test-s390x agent-check cfl-check
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -14,6 +14,7 @@ help:
 	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
 	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
 	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
+	@echo "make conform-concurrency-bench a conforming run without and with the concurrency check"
 	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM, in process and through ismkit-agent (installs qemu, fetches Debian's kernel)"
 	@echo "make vm-test-s390x  a real big-endian s390x kernel under QEMU: vfio-pci over zPCI and the unmodified ism-vfio-pci driver as a module"
 	@echo "make agent-check ismkit-agent built static for this machine and s390x; argument, pre-flight, protocol and VM checks"
@@ -56,6 +57,11 @@ conform-ci: build
 
 conform-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --no-lifecycle --operations 20000
+
+# The cost of the concurrency check: the same conforming run without it (--concurrency-pairs 0) and with it (default), one after the other.
+conform-concurrency-bench: release
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --concurrency-pairs 0 --json /tmp/ismkit-bench-without.json
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --json /tmp/ismkit-bench-with.json
 
 # The VM jobs drive the guest from the host with the debug ismkit the tests already built.
 vm-test: build

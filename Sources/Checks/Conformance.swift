@@ -53,6 +53,8 @@ public struct ConformanceOptions: Sendable {
     /// Called about every `progressInterval` while the differential campaign runs.
     public var progress: (@Sendable (CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
+    /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
+    public var concurrencyPairs = 60
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -99,7 +101,8 @@ public struct ConformanceReport: Sendable {
 
 /// Runs the differential engine against the golden model (traces compared), then the
 /// lifecycle checks of SPEC §8 (two devices at once, device cycles, injected pool-creation and
-/// allocation failures, and LeakSanitizer over them on the little-endian build).
+/// allocation failures, and LeakSanitizer over them on the little-endian build), then, for a
+/// driver source, the concurrency check (`ConcurrencyCheck`).
 public enum Conformance {
     /// The device configurations the campaign alternates: today's ISM device, and a smaller
     /// one (maxstbl 2048, an odd-sized BAR, 256-byte config space) so the maxstbl check and
@@ -150,6 +153,7 @@ public enum Conformance {
             if let harness, options.lifecycleWalk { runner.lifecycleWalk(harness) }
             if let harness, options.callbackContract { runner.callbackContract(harness) }
         }
+        if options.concurrencyPairs > 0, case .driverSource = target { runner.concurrency(makeReused ?? make) }
         return ConformanceReport(byteOrder: byteOrder, operations: runner.operations,
                                  seconds: (clock.now - start).seconds, findings: runner.findings, checks: runner.checks,
                                  interrupted: Interruption.requested)
@@ -430,11 +434,11 @@ public enum Conformance {
             }
         }
 
-        private mutating func record(_ f: Finding, device: DeviceConfig) {
+        mutating func record(_ f: Finding, device: DeviceConfig) {
             var f = f
-            if let dir = options.reproducerDirectory, !f.operations.isEmpty {
+            if let dir = options.reproducerDirectory, !f.operations.isEmpty || f.pair != nil {
                 let kind = target.kind(byteOrder)
-                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence)
+                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence, pair: f.pair)
                 let store = ReproducerStore(directory: dir)
                 f.reproducer = try? store.save(r, stem: kind.fileStem, finding: f.slug,
                                                discriminator: ReproducerStore.discriminator(seed: options.seed, distinguishing: target.path + f.check))

@@ -117,4 +117,13 @@ int ismk_slot_of_fh(u32 fh, u32 *generation);
 u32 ismk_fh(int slot, u32 generation);
 void ismk_mem_free(struct ismk_mem *m);
 
+/* Called at every boundary of a driver callback where another thread may run (concurrency.c):
+ * before each device instruction, before each non-empty user copy, and (from the driver's own
+ * calls, include/vfio_pci_priv.h) just after each instruction. NULL when no PAIR runs. */
+enum ismk_boundary { ISMK_AT_INSTRUCTION, ISMK_AT_COPY_TO_USER, ISMK_AT_COPY_FROM_USER, ISMK_AFTER_INSTRUCTION };
+extern void (*ismk_boundary_hook)(int where);
+
+/* The second open file of device A (its own file position), for two-fd concurrency. */
+struct ismkit_access *ismk_second_fd(void);
+
 #endif

@@ -21,6 +21,7 @@
 
 struct ismk_state ismk;
 struct pci_driver *ismk_driver;
+void (*ismk_boundary_hook)(int where);
 
 #define ISMK_MASK ((uintptr_t)0xA5C3A5C3A5C3A5C3ull)
 uintptr_t ismk_mask(const void *p) { return (uintptr_t)p ^ ISMK_MASK; }
@@ -137,6 +138,8 @@ static void trace_add(int kind, int bar, u64 pos, u32 size, u32 handle)
 /* Traces one instruction and says which device it addresses; returns 0 or a negative errno. */
 static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, int *bar, u32 *len)
 {
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(ISMK_AT_INSTRUCTION);
 	u32 fh = (u32)(req >> 32), generation = 0;
 	int slot = ismk_slot_of_fh(fh, &generation);
 	*bar = (int)((req >> 16) & 0xffff);
@@ -447,6 +450,8 @@ unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 {
 	if (n == 0)
 		return 0;
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(ISMK_AT_COPY_TO_USER);
 	long long idx = (long long)((uintptr_t)to - (uintptr_t)ismk.ubuf);
 	unsigned long ok = user_span(idx, n, "copy_to_user");
 	check_kernel_range(from, n, "copy_to_user source");
@@ -459,6 +464,8 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 {
 	if (n == 0)
 		return 0;
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(ISMK_AT_COPY_FROM_USER);
 	long long idx = (long long)((uintptr_t)from - (uintptr_t)ismk.ubuf);
 	unsigned long ok = user_span(idx, n, "copy_from_user");
 	check_kernel_range(to, n, "copy_from_user destination");

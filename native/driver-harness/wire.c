@@ -170,6 +170,9 @@ static char *read_line(char **buf, size_t *cap)
 
 #define MAX_TOKENS 16
 
+/* PAIR (docs/wire-protocol.md): defined by the driver-source harness's concurrency.c only. */
+extern void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, char **tok, int nt) __attribute__((weak));
+
 /* Grows the transfer buffer to at least `need` bytes; 0 when memory ran out (buffer freed). */
 static int ensure_capacity(unsigned char **buf, size_t *cap, size_t need)
 {
@@ -359,6 +362,10 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			snprintf(text, sizeof(text), "%lld.%lld", (long long)r.live_pools,
 				 (long long)r.leaked_objects);
 			respond(api, a, rc, NULL, 0, text);
+			continue;
+		}
+		if (strcmp(cmd, "PAIR") == 0 && ismkit_wire_pair) {
+			ismkit_wire_pair(api, a, tok, nt);
 			continue;
 		}
 		protocol_error("unknown request");

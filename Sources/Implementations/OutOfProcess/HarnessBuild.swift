@@ -144,7 +144,8 @@ public enum HarnessBuilder {
         let compiler = try compiler(for: variant)
         let runner: [String] = variant == .big ? [try qemu()] : []
         let harnessFiles = try harnessSources()
-        var flags = ["-std=gnu11", "-O1", "-g", "-w", "-fno-strict-aliasing"]
+        // -pthread: the PAIR request (concurrency.c) runs two operations on two threads.
+        var flags = ["-std=gnu11", "-O1", "-g", "-w", "-fno-strict-aliasing", "-pthread"]
         switch variant {
         case .little: break
         case .littleSanitized: flags += ["-fsanitize=address", "-fno-omit-frame-pointer"]
@@ -178,7 +179,7 @@ public enum HarnessBuilder {
         let args = flags + [
             "-I", publicInclude, "-I", h, "-I", h + "/include", "-I", h + "/include/ism",
             tmp + "/src/ism/main.c", h + "/kernel_stubs.c", h + "/driver_access.c", h + "/wire.c",
-            h + "/lifecycle_walk.c", h + "/callback_contract.c",
+            h + "/lifecycle_walk.c", h + "/callback_contract.c", h + "/concurrency.c",
             "-o", tmp + "/harness",
         ]
         let result = run(compiler.path, args)

@@ -58,6 +58,10 @@ struct Conform: ParsableCommand {
 
     @OptionGroup var sequence: SequenceOptions
 
+    @Option(name: .customLong("concurrency-pairs"),
+            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources; 0 skips the check).")
+    var concurrencyPairs = 60
+
     @Option(help: ArgumentHelp("Regression mode: report only findings this driver source does not have (each re-checked on it).", valueName: "old-main.c"))
     var baseline: String?
 
@@ -83,6 +87,7 @@ struct Conform: ParsableCommand {
             throw ValidationError("\(path): no such file")
         }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be a number of seconds in (0, 3600]") }
+        guard (0...100_000).contains(concurrencyPairs) else { throw ValidationError("--concurrency-pairs must be 0...100000") }
         if let baseline {
             guard driverSource != nil else { throw ValidationError("--baseline compares two driver sources: give --driver-source too") }
             guard FileManager.default.fileExists(atPath: baseline) else { throw ValidationError("--baseline \(baseline): no such file") }
@@ -119,6 +124,7 @@ struct Conform: ParsableCommand {
             reproducerDirectory: output.output, lifecycle: !noLifecycle, sequenceLength: sequence.sequenceLength)
         options.progress = progress.callback
         options.progressInterval = progress.interval
+        options.concurrencyPairs = concurrencyPairs
         let name = driverSource ?? library!
         if !quiet && !worker && Units.deal(units, jobs: parallel.jobs).count > 1 {
             printError("ismkit conform: \(name), \(units.count) unit(s) (\(orders.map { "\($0.rawValue)-endian" }.joined(separator: " and ")), \(slices.count) slice(s) each), seed \(budget.seed)\(parallel.note)")
@@ -208,6 +214,12 @@ struct Conform: ParsableCommand {
         var out = report
         var baselineRun: ConformanceReport?
         func keep(_ f: Finding) throws -> Bool {
+            if let path = f.reproducer, let repro = try? Reproducer.load(path: path), let pair = repro.pair {
+                var old = repro
+                old.target = ImplementationKind.driverSource(path: baseline, byteOrder: order).target
+                let again = try? ConcurrencyCheck.replay(old, pair: pair).get()
+                return again?.judgement.explained != true  // new unless the baseline explains the same interleaving
+            }
             if let path = f.reproducer, let repro = try? Reproducer.load(path: path), !repro.operations.isEmpty,
                let recorded = repro.divergence {
                 let old = try Targets.differential(for: ImplementationKind.driverSource(path: baseline, byteOrder: order).target, device: repro.device)
