@@ -33,16 +33,18 @@ void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...)
 
 /* --- small parsing helpers ------------------------------------------------------------- */
 
-static int hexval(int c)
+/* Hex digit values, -1 for anything else. */
+static signed char hex_table[256];
+
+static void hex_table_init(void)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	for (int c = 0; c < 256; c++)
+		hex_table[c] = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
+
+/* The value of a hex digit, or -1 (after hex_table_init). */
+static inline int hexval(int c) { return hex_table[(unsigned char)c]; }
 
 /* Decodes `tok` ('-' or hex) into buf of exactly n bytes; '-' means zeros. 0 on success. */
 static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
@@ -402,10 +404,11 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	}
 	struct carry carry = { NULL, 0 };
 
+	hex_table_init();
 	const char *loop = getenv("ISMKIT_WIRE_LOOP");
 	if (loop && *loop)
 		return run_loop(api, loop);
-	printf("ISMKIT-WIRE %d %s %u %s carry\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
+	printf("ISMKIT-WIRE %d %s %u %s carry,pattern\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
 	       impl_name);
 	out_flush();
 
@@ -537,6 +540,17 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			uint64_t off = positional ? strtoull(tok[1], NULL, 10) : 0;
 			const char *hex = tok[positional ? 3 : 2];
 			size_t count = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			unsigned pattern = 0;
+			int patterned = hex[0] == '*';
+			if (patterned) {
+				char *end;
+				pattern = (unsigned)strtoul(hex + 1, &end, 10);
+				count = *end == '.' ? strtoull(end + 1, &end, 10) : 0;
+				if (*end || pattern > 255 || hex[1] == '.') {
+					protocol_error("pattern data *pattern.count");
+					continue;
+				}
+			}
 			if (parse_fault(tok[positional ? 2 : 1], &fault)) {
 				protocol_error("fault");
 				continue;
@@ -545,7 +559,10 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				protocol_error("count too large for this host");
 				continue;
 			}
-			if (parse_bytes(hex, xfer, count)) {
+			if (patterned) {
+				for (size_t i = 0; i < count; i++)
+					xfer[i] = (unsigned char)((unsigned char)(pattern + (unsigned char)(i * 37)) ^ (unsigned char)(i >> 8));
+			} else if (parse_bytes(hex, xfer, count)) {
 				protocol_error("data bytes");
 				continue;
 			}

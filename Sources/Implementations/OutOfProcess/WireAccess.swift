@@ -208,10 +208,12 @@ public struct WireAccess: ISMAccess {
         }
         let lead = ends.count
         process.carryMirror = nil  // unknown until every answer came
+        let patterns = process.features.contains("pattern")
         for op in operations {
             let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
-            if op.isWrite { buffers.fillPattern(op, count: count) }
-            Self.appendRequest(op, count: count, writeData: UnsafeRawBufferPointer(rebasing: buffers.write[0..<count]), to: &text)
+            if op.isWrite && !patterns { buffers.fillPattern(op, count: count) }
+            Self.appendRequest(op, count: count, writeData: UnsafeRawBufferPointer(rebasing: buffers.write[0..<count]), patterns: patterns,
+                               to: &text)
             text.append(10)
             ends.append(text.count)
         }
@@ -294,7 +296,8 @@ public struct WireAccess: ISMAccess {
     }
 
     /// The request line for `op` (without its newline); a read starts from the mirrored buffer (`=`).
-    static func appendRequest(_ op: Operation, count: Int, writeData: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    /// With `patterns`, a write's data is its pattern (`*pattern.count`, feature `pattern`), not hex.
+    static func appendRequest(_ op: Operation, count: Int, writeData: UnsafeRawBufferPointer, patterns: Bool = false, to out: inout [UInt8]) {
         func put(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
         func num(_ v: UInt64) {
             if v < 10 { out.append(48 + UInt8(v)); return }
@@ -318,12 +321,12 @@ public struct WireAccess: ISMAccess {
             put("PREAD "); num(offset); put(" "); num(UInt64(count)); put(" "); fault(f); put(" =")
         case let .read(_, f):
             put("READ "); num(UInt64(count)); put(" "); fault(f); put(" =")
-        case let .pwrite(offset, _, _, f):
+        case let .pwrite(offset, _, p, f):
             put("PWRITE "); num(offset); put(" "); fault(f); put(" ")
-            appendHex(writeData, dashWhenZero: false, to: &out)
-        case let .write(_, _, f):
+            if patterns { put("*"); num(UInt64(p)); put("."); num(UInt64(count)) } else { appendHex(writeData, dashWhenZero: false, to: &out) }
+        case let .write(_, p, f):
             put("WRITE "); fault(f); put(" ")
-            appendHex(writeData, dashWhenZero: false, to: &out)
+            if patterns { put("*"); num(UInt64(p)); put("."); num(UInt64(count)) } else { appendHex(writeData, dashWhenZero: false, to: &out) }
         case let .seek(offset, whence):
             put("SEEK "); signed(offset); put(whence == .set ? " set" : " cur")
         case let .regionInfo(index, argsz):

@@ -34,9 +34,7 @@ final class WireProcess {
     /// by the batch path after a `CARRY` or a window of `=` reads answered in full.
     var carryMirror: [UInt8]?
     /// The optional features the greeting names (its sixth field, comma-separated), e.g. `carry`.
-    var features: Set<Substring> {
-        hello.count >= 6 ? Set(hello[5].split(separator: ",")) : []
-    }
+    private(set) lazy var features: Set<Substring> = hello.count >= 6 ? Set(hello[5].split(separator: ",")) : []
     /// True while the process may serve another operation sequence: never broken (crash,
     /// hang, time-out, sanitizer report, protocol error) and not ended.
     var reusable: Bool { brokenReason == nil && !exited }
