@@ -93,24 +93,70 @@ static int parse_fault(const char *tok, struct ismkit_fault *f)
 	return -1;
 }
 
+/* A response is built here and written with one fwrite: no printf on the hot path (under
+ * qemu-user every formatted character is emulated). */
+struct out_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static struct out_buf out;
+
+static void out_reserve(size_t more)
+{
+	if (out.len + more <= out.cap)
+		return;
+	size_t cap = out.cap ? out.cap : 4096;
+	while (cap < out.len + more)
+		cap *= 2;
+	char *p = realloc(out.p, cap);
+	if (!p)
+		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "out of memory for a response of %zu bytes", out.len + more);
+	out.p = p;
+	out.cap = cap;
+}
+
+static void out_char(char c)
+{
+	out_reserve(1);
+	out.p[out.len++] = c;
+}
+
+static void out_text(const char *t)
+{
+	size_t n = strlen(t);
+	out_reserve(n);
+	memcpy(out.p + out.len, t, n);
+	out.len += n;
+}
+
+static void out_u64(unsigned long long v)
+{
+	char d[24];
+	int n = 0;
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_reserve((size_t)n);
+	while (n)
+		out.p[out.len++] = d[--n];
+}
+
 static void put_hex(const unsigned char *buf, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	if (n == 0) {
-		fputs("-", stdout);
+		out_char('-');
 		return;
 	}
-	char chunk[8192];
-	size_t k = 0;
+	out_reserve(2 * n);
+	char *o = out.p + out.len;
 	for (size_t i = 0; i < n; i++) {
-		chunk[k++] = digits[buf[i] >> 4];
-		chunk[k++] = digits[buf[i] & 15];
-		if (k == sizeof(chunk)) {
-			fwrite(chunk, 1, k, stdout);
-			k = 0;
-		}
+		o[2 * i] = digits[buf[i] >> 4];
+		o[2 * i + 1] = digits[buf[i] & 15];
 	}
-	fwrite(chunk, 1, k, stdout);
+	out.len += 2 * n;
 }
 
 static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
@@ -119,40 +165,54 @@ static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
 	int first = 1;
 	size_t n;
 	if (!a) {
-		fputs("-", stdout);
+		out_char('-');
 		return;
 	}
 	while ((n = api->take_trace(a, ev, 256)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			char kind = ev[i].kind == ISMKIT_EVENT_LOAD ? 'L'
 				    : ev[i].kind == ISMKIT_EVENT_STORE_BLOCK ? 'B' : 'S';
-			printf("%s%c%u.%llu.%u.%u", first ? "" : ",", kind, (unsigned)ev[i].bar,
-			       (unsigned long long)ev[i].position, (unsigned)ev[i].size,
-			       (unsigned)ev[i].handle);
+			if (!first)
+				out_char(',');
+			out_char(kind);
+			out_u64(ev[i].bar);
+			out_char('.');
+			out_u64(ev[i].position);
+			out_char('.');
+			out_u64(ev[i].size);
+			out_char('.');
+			out_u64(ev[i].handle);
 			first = 0;
 		}
 		if (n < 256)
 			break;
 	}
 	if (first)
-		fputs("-", stdout);
+		out_char('-');
 }
 
-/* Writes one response: status value data trace. A negative rc is an errno. */
+/* Writes one response: status value data trace, and flushes it before the next request runs.
+ * A negative rc is an errno. */
 static void respond(const struct ismkit_api *api, struct ismkit_access *a, int64_t rc,
 		    const unsigned char *data, size_t n, const char *text)
 {
-	if (rc < 0)
-		printf("ERR %lld ", (long long)-rc);
-	else
-		printf("OK %lld ", (long long)rc);
+	out.len = 0;
+	if (rc < 0) {
+		out_text("ERR ");
+		out_u64((unsigned long long)-rc);
+	} else {
+		out_text("OK ");
+		out_u64((unsigned long long)rc);
+	}
+	out_char(' ');
 	if (text)
-		fputs(text, stdout);
+		out_text(text);
 	else
 		put_hex(data, n);
-	fputc(' ', stdout);
+	out_char(' ');
 	put_trace(api, a);
-	fputc('\n', stdout);
+	out_char('\n');
+	fwrite(out.p, 1, out.len, stdout);
 	out_flush();
 }
 
