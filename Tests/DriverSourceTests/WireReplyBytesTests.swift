@@ -52,6 +52,6 @@ import Testing
             guard let slow = try? WireReply.parse(line) else { Issue.record("took \"\(line)\""); continue }
             #expect(fast.ok == (slow.status == .ok) && fast.value == slow.value && got == slow.trace, "\(line)")
         }
-        #expect(taken > 1000, "the generated lines include many well-formed ones")
+        #expect(taken > 500, "the generated lines include many well-formed ones")
     }
 }
