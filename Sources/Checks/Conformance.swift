@@ -239,7 +239,8 @@ public enum Conformance {
         }
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
-            let devices = Conformance.devices(byteOrder)
+            let devices = Conformance.campaignDevices(byteOrder, seed: options.seed)
+            let capabilities = try? make(devices[0]).capabilities
             var stop = false
             for (i, device) in devices.enumerated() {
                 let name = "differential (device \(i + 1))"
@@ -258,15 +259,15 @@ public enum Conformance {
                     }
                     budget = .seconds(share)
                 }
-                check(name) { r in r.campaign(device: device, index: i, budget: budget, make: make, stop: &stop) }
+                check(name) { r in r.campaign(device: device, index: i, budget: budget, capabilities: capabilities, make: make, stop: &stop) }
             }
         }
 
-        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget,
+        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget, capabilities: Capabilities?,
                                make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess, stop: inout Bool) {
             do {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
-                var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
+                var campaign = Campaign(differential: diff, options: Conformance.generatorOptions(capabilities), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
                 campaign.shrink = .init(checks: options.shrinkChecks)
                 campaign.check = "differential (device \(i + 1))"

@@ -54,6 +54,11 @@ extension GoldenModel {
                     throw .errno(errno)
                 }
                 instruction &+= 1
+                // R-FH-1: the handle changes after this load; the next one must use the new one.
+                if case let .handleChange(after) = fault, after == instruction {
+                    handle &+= 1
+                    lastDecision.cite(.fh1)
+                }
             }
             // R-READ-5: a fault copying to the user buffer fails the read.
             if case let .userBuffer(from) = fault, done + n > from {
