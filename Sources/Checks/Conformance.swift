@@ -47,6 +47,10 @@ public struct ConformanceOptions: Sendable {
     /// Called about every `progressInterval` while the differential campaign runs.
     public var progress: (@Sendable (CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
+    /// Campaigns also on drawn device shapes, with shape edges in the generator (`campaignDevices`).
+    public var deviceShapes = true
+    /// Mid-operation faults (handle changes inside an operation, faults at any instruction).
+    public var midOperationFaults = true
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -239,7 +243,7 @@ public enum Conformance {
         }
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
-            let devices = Conformance.campaignDevices(byteOrder, seed: options.seed)
+            let devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
             let capabilities = try? make(devices[0]).capabilities
             var stop = false
             for (i, device) in devices.enumerated() {
@@ -267,7 +271,7 @@ public enum Conformance {
                                make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess, stop: inout Bool) {
             do {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
-                var campaign = Campaign(differential: diff, options: Conformance.generatorOptions(capabilities), seed: options.seed &+ UInt64(i),
+                var campaign = Campaign(differential: diff, options: Conformance.generatorOptions(capabilities, options), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
                 campaign.shrink = .init(checks: options.shrinkChecks)
                 campaign.check = "differential (device \(i + 1))"

@@ -138,7 +138,7 @@ public struct OperationGenerator: Sendable {
         let mask: UInt64 = (1 << config.profile.regionShift) - 1
         let len = max(length, 1)
         let base: UInt64
-        switch rng.below(options.shapeEdges ? 14 : 10) {
+        switch rng.below(options.shapeEdges ? 15 : 10) {
         case 0, 1: base = 0
         case 2: base = 4096
         case 3: base = 8192
@@ -152,6 +152,8 @@ public struct OperationGenerator: Sendable {
         case 11 where len > 1: base = len - (1 << UInt64(rng.below(Self.bits(len))))
         case 12 where len > 1 << 33: base = len - (1 << 32)
         case 13 where len > 1 << 33: base = ((1 << 32) + rng.next() % (len - (1 << 33))) & ~4095
+        // A single high bit: far past the end of a small region (a 32-bit truncation shows).
+        case 14: base = 1 << UInt64(12 + rng.below(36))
         default: base = len
         }
         let delta = Int64(rng.below(33)) - 16  // −16 ... +16
