@@ -65,7 +65,27 @@ public struct OperationGenerator: Sendable {
     private mutating func preadOp() -> Operation {
         let o = offset()
         let c = readCount()
-        return .pread(offset: o, count: c, fault: fault(count: c))
+        var f = fault(count: c)
+        // A handle change between two loads: after one of this read's loads but the last.
+        if case let .handleChange(after) = f, after > 0 {
+            let loads = Self.loadCount(offset: o, count: c, profile: config.profile)
+            if loads >= 2 { f = .handleChange(after: UInt16(clamping: 1 + rng.below(min(loads - 1, 64)))) }
+        }
+        return .pread(offset: o, count: c, fault: f)
+    }
+
+    /// How many loads a read of `count` bytes at `offset` issues by R-READ-1 (8-byte loads allowed).
+    static func loadCount(offset: UInt64, count: Int, profile: Profile) -> Int {
+        var pos = DecodedOffset(offset: offset, profile: profile).position
+        var left = UInt64(min(count, 1 << 16))
+        var n = 0
+        while left > 0 {
+            let w = GoldenModel.loadWidth(position: pos, remaining: left, allow8: true)
+            pos &+= w
+            left -= w
+            n += 1
+        }
+        return n
     }
 
     private mutating func readOp() -> Operation {
