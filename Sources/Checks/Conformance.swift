@@ -55,6 +55,10 @@ public struct ConformanceOptions: Sendable {
     public var progressInterval: Duration = .seconds(5)
     /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
     public var concurrencyPairs = 60
+    /// Campaigns also on drawn device shapes, with shape edges in the generator (`campaignDevices`).
+    public var deviceShapes = true
+    /// Mid-operation faults (handle changes inside an operation, faults at any instruction).
+    public var midOperationFaults = true
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -253,7 +257,8 @@ public enum Conformance {
         }
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
-            let devices = Conformance.devices(byteOrder)
+            let devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
+            let capabilities = try? make(devices[0]).capabilities
             var stop = false
             for (i, device) in devices.enumerated() {
                 let name = "differential (device \(i + 1))"
@@ -272,15 +277,15 @@ public enum Conformance {
                     }
                     budget = .seconds(share)
                 }
-                check(name) { r in r.campaign(device: device, index: i, budget: budget, make: make, stop: &stop) }
+                check(name) { r in r.campaign(device: device, index: i, budget: budget, capabilities: capabilities, make: make, stop: &stop) }
             }
         }
 
-        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget,
+        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget, capabilities: Capabilities?,
                                make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess, stop: inout Bool) {
             do {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
-                var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
+                var campaign = Campaign(differential: diff, options: Conformance.generatorOptions(capabilities, options), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
                 campaign.shrink = .init(checks: options.shrinkChecks)
                 campaign.check = "differential (device \(i + 1))"

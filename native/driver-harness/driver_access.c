@@ -83,7 +83,7 @@ int ismkit_abi_version(void) { return ISMKIT_ABI_VERSION; }
 uint32_t ismkit_capabilities(void)
 {
 	return ISMKIT_CAP_TRACE | ISMKIT_CAP_FAULTS | ISMKIT_CAP_LIFECYCLE |
-	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK;
+	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK | ISMKIT_CAP_HANDLE_CHANGE;
 }
 
 static struct vfio_device *vdev_of(int s) { return &ismk.slot[s].core->vdev; }

@@ -135,6 +135,18 @@ static void trace_add(int kind, int bar, u64 pos, u32 size, u32 handle)
 	e->handle = handle;
 }
 
+/* A handle-change fault: device A's function handle changes now (zPCI recovery, R-FH-1). */
+static void handle_change(void)
+{
+	struct ismk_slot *sl = &ismk.slot[0];
+	sl->generation++;
+	WRITE_ONCE(sl->zdev.fh, ismk_fh(0, sl->generation));
+	ismk.fault.kind = ISMKIT_FAULT_NONE;
+}
+
+/* Set while the config-space stand-in copies user bytes (no store block follows). */
+static bool config_copy;
+
 /* Traces one instruction and says which device it addresses; returns 0 or a negative errno. */
 static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, int *bar, u32 *len)
 {
@@ -148,6 +160,9 @@ static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, in
 	u32 handle = slot < 0 ? 0xffffffffu : slot == 0 ? generation : (0x80000000u | generation);
 	trace_add(kind, *bar, offset, *len, handle);
 	u32 n = ismk.instructions++;
+	/* A handle change after instruction n+1 of the operation: this one already has its handle. */
+	if (ismk.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk.fault.nth == n + 1)
+		handle_change();
 	/* An injected fault always fails the instruction, even when asked for errno 0 (then EIO). */
 	if (ismk.fault.kind == ISMKIT_FAULT_DEVICE && ismk.fault.nth == n)
 		return ismk.fault.err > 0 ? -ismk.fault.err : -EIO;
@@ -473,6 +488,9 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 	ismk_contract_mark(ismk.contract.read, idx, ok);
 	if (ok < n)
 		memset((char *)to + ok, 0, n - ok); /* the kernel zeroes the rest */
+	/* The bytes are in the bounce buffer: the store block comes next (handle-change@0). */
+	if (ismk.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk.fault.nth == 0 && !config_copy)
+		handle_change();
 	return n - ok;
 }
 
@@ -675,7 +693,10 @@ ssize_t vfio_pci_config_rw_single(struct vfio_pci_core_device *vdev, char __user
 	struct ismk_slot *s = container_of(pdev, struct ismk_slot, pdev);
 	if (iswrite) {
 		unsigned char tmp[4];
-		if (copy_from_user(tmp, buf, piece))
+		config_copy = true;
+		unsigned long left = copy_from_user(tmp, buf, piece);
+		config_copy = false;
+		if (left)
 			return -EFAULT;
 		memcpy(s->config + pos, tmp, piece);
 	} else {

@@ -81,6 +81,12 @@ static int parse_fault(const char *tok, struct ismkit_fault *f)
 		f->from = strtoll(tok + 1, &end, 10);
 		return *end ? -1 : 0;
 	}
+	if (tok[0] == 'H') {
+		char *end;
+		f->kind = ISMKIT_FAULT_HANDLE_CHANGE;
+		f->nth = (uint32_t)strtoul(tok + 1, &end, 10);
+		return *end || end == tok + 1 ? -1 : 0;
+	}
 	if (tok[0] == 'D') {
 		char *end;
 		f->kind = ISMKIT_FAULT_DEVICE;

@@ -67,7 +67,8 @@ public struct WireAccess: ISMAccess {
         let order: ByteOrder = p.hello[2] == "big" ? .big : .little
         return Capabilities(
             trace: caps & 0x01 != 0, faults: caps & 0x02 != 0, lifecycle: caps & 0x04 != 0,
-            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, hostByteOrder: order, profile: .ism)
+            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, midOperationHandleChange: caps & 0x20 != 0,
+            hostByteOrder: order, profile: .ism)
     }
 
     /// A driver source built into `harness`.
@@ -364,6 +365,7 @@ public struct WireAccess: ISMAccess {
         case let .device(nth, errno): "D\(nth):\(errno.rawValue)"
         case let .userBuffer(from): "U\(from)"
         case .allocation: "A"
+        case let .handleChange(after): "H\(after)"
         }
     }
 
