@@ -10,6 +10,8 @@
  * replays exactly. The state of the operation in progress (its fault, instruction count, user
  * buffer, current slot) lives in `ismk`: the held thread saves it and restores it on release.
  * When A finishes before its k-th boundary, B runs after it (the reply says the hold did not happen).
+ * When B finds a lock busy while A is held (A owns it), A is released and finishes first, then B
+ * goes on: that is the order A, B, and the reply says so as if the hold had not happened.
  */
 #include "harness_state.h"
 #include "wire.h"
@@ -51,6 +53,8 @@ static long hold_at;     /* A's boundary to stop at */
 static long a_events;    /* boundaries A has reached */
 static size_t hold_trace; /* trace length when A stopped */
 static __thread bool is_a;
+static bool b_serialized; /* B waited for a lock A held: A ran to its end first */
+static size_t a_done_trace; /* trace length when A finished */
 
 static void hold(int where)
 {
@@ -73,6 +77,33 @@ static void hold(int where)
 	ismk.current = saved.current;
 }
 
+/* B found a lock busy (phase 0): if A is held, it owns the lock; release A and, once B has
+ * the lock (phase 1), wait until A has finished, so still only one thread runs at a time.
+ * B's op context is kept across A's run, as hold() keeps A's. */
+static void contended(int phase)
+{
+	static struct op_context b_saved;
+	if (is_a)
+		return;
+	pthread_mutex_lock(&lock);
+	if (phase == 0 && a_state == A_HELD) {
+		b_saved = (struct op_context){ ismk.fault, ismk.instructions, ismk.alloc_fault_pending, ismk.ubuf, ismk.ulen, ismk.current };
+		b_serialized = true;
+		a_state = A_RELEASED;
+		pthread_cond_broadcast(&changed);
+	} else if (phase == 1 && b_serialized) {
+		while (a_state != A_DONE)
+			pthread_cond_wait(&changed, &lock);
+		ismk.fault = b_saved.fault;
+		ismk.instructions = b_saved.instructions;
+		ismk.alloc_fault_pending = b_saved.alloc_fault_pending;
+		ismk.ubuf = b_saved.ubuf;
+		ismk.ulen = b_saved.ulen;
+		ismk.current = b_saved.current;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 static const struct ismkit_api *the_api;
 static struct ismkit_access *fds[3];
 
@@ -93,6 +124,7 @@ static void *thread_a(void *arg)
 	is_a = true;
 	run_op(arg);
 	pthread_mutex_lock(&lock);
+	a_done_trace = ismk.trace_len;
 	a_state = A_DONE;
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&lock);
@@ -265,9 +297,11 @@ void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, cha
 	a_events = 0;
 	a_state = A_RUNNING;
 	hold_trace = 0;
+	b_serialized = false;
 	size_t t0 = ismk.trace_len;
 	pthread_t ta, tb;
 	ismk_boundary_hook = hold;
+	ismk_contended_hook = contended;
 	if (pthread_create(&ta, NULL, thread_a, &ops[0]))
 		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
 	pthread_mutex_lock(&lock);
@@ -280,7 +314,11 @@ void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, cha
 		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
 	pthread_join(tb, NULL);
 	size_t t2 = ismk.trace_len;
-	if (held) {
+	if (b_serialized) {
+		/* A ran [t0,a_done) whole, then B [a_done,t2): reported as a pair without a hold. */
+		held = false;
+		t1 = a_done_trace;
+	} else if (held) {
 		pthread_mutex_lock(&lock);
 		a_state = A_RELEASED;
 		pthread_cond_broadcast(&changed);
@@ -288,6 +326,7 @@ void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, cha
 	}
 	pthread_join(ta, NULL);
 	ismk_boundary_hook = NULL;
+	ismk_contended_hook = NULL;
 	size_t t3 = ismk.trace_len;
 	/* A's events: [t0,t1) before the hold and [t2,t3) after; B's: [t1,t2). Without a hold, A ran
 	 * [t0,t1) whole and B [t1,t2). */

@@ -22,6 +22,7 @@
 struct ismk_state ismk;
 struct pci_driver *ismk_driver;
 void (*ismk_boundary_hook)(int where);
+void (*ismk_contended_hook)(int phase);
 
 #define ISMK_MASK ((uintptr_t)0xA5C3A5C3A5C3A5C3ull)
 uintptr_t ismk_mask(const void *p) { return (uintptr_t)p ^ ISMK_MASK; }

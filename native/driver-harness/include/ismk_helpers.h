@@ -147,6 +147,32 @@ static inline void *kmemdup(const void *src, size_t len, gfp_t flags)
 }
 
 /* --- locks ------------------------------------------------------------------------------ */
+/* A lock that is busy calls the hook before it blocks (phase 0) and once it has the lock (phase 1),
+ * so the PAIR request (concurrency.c) can let a held operation that owns the lock finish first. */
+extern void (*ismk_contended_hook)(int phase);
+static inline void ismk_mutex_lock(pthread_mutex_t *m)
+{
+	if (pthread_mutex_trylock(m) == 0)
+		return;
+	if (ismk_contended_hook)
+		ismk_contended_hook(0);
+	pthread_mutex_lock(m);
+	if (ismk_contended_hook)
+		ismk_contended_hook(1);
+}
+static inline void ismk_rwlock_lock(pthread_rwlock_t *l, int write)
+{
+	if ((write ? pthread_rwlock_trywrlock(l) : pthread_rwlock_tryrdlock(l)) == 0)
+		return;
+	if (ismk_contended_hook)
+		ismk_contended_hook(0);
+	if (write)
+		pthread_rwlock_wrlock(l);
+	else
+		pthread_rwlock_rdlock(l);
+	if (ismk_contended_hook)
+		ismk_contended_hook(1);
+}
 struct mutex {
 	pthread_mutex_t m;
 };
@@ -154,8 +180,8 @@ struct mutex {
 #define DEFINE_MUTEX(name) struct mutex name = __MUTEX_INITIALIZER(name)
 #define mutex_init(l) pthread_mutex_init(&(l)->m, NULL)
 #define mutex_destroy(l) pthread_mutex_destroy(&(l)->m)
-#define mutex_lock(l) pthread_mutex_lock(&(l)->m)
-#define mutex_lock_interruptible(l) (pthread_mutex_lock(&(l)->m), 0)
+#define mutex_lock(l) ismk_mutex_lock(&(l)->m)
+#define mutex_lock_interruptible(l) (ismk_mutex_lock(&(l)->m), 0)
 #define mutex_trylock(l) (pthread_mutex_trylock(&(l)->m) == 0)
 #define mutex_unlock(l) pthread_mutex_unlock(&(l)->m)
 typedef struct {
@@ -164,7 +190,7 @@ typedef struct {
 #define __SPIN_LOCK_UNLOCKED(name) { PTHREAD_MUTEX_INITIALIZER }
 #define DEFINE_SPINLOCK(name) spinlock_t name = __SPIN_LOCK_UNLOCKED(name)
 #define spin_lock_init(l) pthread_mutex_init(&(l)->m, NULL)
-#define spin_lock(l) pthread_mutex_lock(&(l)->m)
+#define spin_lock(l) ismk_mutex_lock(&(l)->m)
 #define spin_unlock(l) pthread_mutex_unlock(&(l)->m)
 #define spin_lock_irq(l) spin_lock(l)
 #define spin_unlock_irq(l) spin_unlock(l)
@@ -177,9 +203,9 @@ struct rw_semaphore {
 	pthread_rwlock_t l;
 };
 #define init_rwsem(s) pthread_rwlock_init(&(s)->l, NULL)
-#define down_read(s) pthread_rwlock_rdlock(&(s)->l)
+#define down_read(s) ismk_rwlock_lock(&(s)->l, 0)
 #define up_read(s) pthread_rwlock_unlock(&(s)->l)
-#define down_write(s) pthread_rwlock_wrlock(&(s)->l)
+#define down_write(s) ismk_rwlock_lock(&(s)->l, 1)
 #define up_write(s) pthread_rwlock_unlock(&(s)->l)
 
 /* guard(mutex)(&l); scoped_guard(spinlock, &l) { ... }: released when the scope ends. */
