@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,7 +84,7 @@ static inline int hexval(int c) { return hex_table[(unsigned char)c]; }
 /* Decodes `tok` ('-' or hex) into buf of exactly n bytes; '-' means zeros. 0 on success. */
 static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
 {
-	if (strcmp(tok, "-") == 0) {
+	if (tok[0] == '-' && tok[1] == 0) {
 		memset(buf, 0, n);
 		return 0;
 	}
@@ -101,7 +102,7 @@ static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
 static int parse_fault(const char *tok, struct ismkit_fault *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (strcmp(tok, "-") == 0) {
+	if (tok[0] == '-' && tok[1] == 0) {
 		f->kind = ISMKIT_FAULT_NONE;
 		return 0;
 	}
@@ -185,6 +186,17 @@ static void out_write_committed(void)
 	out.len -= c;
 }
 
+/* Main thread, before an answer: what the implementation printed to stdout while it ran (stray
+ * output, a protocol error the client must see in its place) goes out after the answers before
+ * it and before this one, as it would with every answer written at once. */
+static void out_stray_output(void)
+{
+	if (__fpending(stdout) == 0)
+		return;
+	out_write_committed();
+	fflush(stdout);
+}
+
 /* The main thread starts running a request: from here the committed answers may be taken. */
 static void run_begin(void)
 {
@@ -196,8 +208,10 @@ static void run_begin(void)
 static void run_end(void)
 {
 	int expected = W_RUNNING;
-	if (atomic_compare_exchange_strong(&wire_state, &expected, W_IDLE) || expected == W_IDLE)
+	if (atomic_compare_exchange_strong(&wire_state, &expected, W_IDLE) || expected == W_IDLE) {
+		out_stray_output();
 		return;
+	}
 	while (!atomic_load(&taken_written))
 		sched_yield();
 	/* The taker wrote the committed bytes: drop them. */
@@ -208,6 +222,7 @@ static void run_end(void)
 	out.len -= c;
 	atomic_store(&taken_written, 0);
 	atomic_store(&wire_state, W_IDLE);
+	out_stray_output();
 }
 
 /*
