@@ -63,6 +63,25 @@ extension DriverSourceTests {
         try Self.expectBreakage(bin, Self.window(triggerAt: k), at: k, kind: "crash")
     }
 
+    /// The harness's own BROKEN report (a write copying one byte past the user buffer) and
+    /// stray driver output on stdout (a protocol error in the answer's place) in the middle of
+    /// a batch: the answers before it come out first, so the finding names the operation.
+    @Test(arguments: [ByteOrder.little, .big])
+    func aBrokenReportInTheMiddleOfABatchNamesItsOperation(order: ByteOrder) throws {
+        let v = Self.breakingVariants[1].variant  // overrun: copy_from_user of count + 1
+        let path = try Self.variant(of: "merged", replacing: v.original, with: v.replacement, name: "batch-overrun")
+        let bin = try HarnessBuilder.build(driverSource: path, variant: order == .big ? .big : .little)
+        try Self.expectBreakage(bin, Self.window(triggerAt: 5, write: true), at: 5, kind: "overrun")
+    }
+
+    @Test(arguments: [ByteOrder.little, .big])
+    func strayOutputInTheMiddleOfABatchNamesItsOperation(order: ByteOrder) throws {
+        let v = Self.breakingVariants[2].variant  // printf on a 3-byte read
+        let path = try Self.variant(of: "merged", replacing: v.original, with: v.replacement, name: "batch-stray")
+        let bin = try HarnessBuilder.build(driverSource: path, variant: order == .big ? .big : .little)
+        try Self.expectBreakage(bin, Self.window(triggerAt: 7), at: 7, kind: "protocol-error")
+    }
+
     @Test(arguments: [ByteOrder.little, .big])
     func aHangInTheMiddleOfABatchNamesItsOperation(order: ByteOrder) throws {
         let path = try Self.variant(of: "merged", replacing: " if (count > zdev->maxstbl)",

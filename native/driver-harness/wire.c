@@ -1,37 +1,72 @@
 /*
  * wire.c: the host side of ismkit's line-based wire protocol, version 1 (docs/wire-protocol.md).
- * One request line in, one response line out, each response written out before the next request
- * runs (so a client that sends many requests before reading knows which one a crash cut off);
- * traces ride along with every response. Feature `carry`: CARRY and the `=` initial buffer.
+ * One request line in, one response line out; traces ride along with every response. Answers
+ * are kept in a buffer and written when input runs dry (or the buffer fills), and every way the
+ * process can stop in the middle of a request writes the answers before it first (a fatal
+ * signal, a sanitizer's death, a BROKEN exit, and a request that runs longer than
+ * WATCHDOG_MS), so a client that sends many requests before reading knows which one a crash,
+ * hang or sanitizer report cut off. Feature `carry`: CARRY and the `=` initial buffer.
  */
 #include "wire.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+/* --- small parsing helpers ------------------------------------------------------------- */
+
 static void out_flush(void) { fflush(stdout); }
 
-void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...)
+/* strcmp(t, word) == 0, without a library call (under qemu-user each one is costly). */
+static inline int is(const char *t, const char *word)
 {
-	va_list ap;
-	char msg[512];
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	printf("BROKEN %s %s\n", ismkit_broken_word(kind), msg);
-	out_flush();
-	_exit(3);
+	while (*word && *t == *word)
+		t++, word++;
+	return *t == *word;
 }
 
-/* --- small parsing helpers ------------------------------------------------------------- */
+/* Splits `line` at runs of spaces in place, as strtok_r with " " does; the number of tokens
+ * (at most max). */
+static int split(char *line, char **tok, int max)
+{
+	int nt = 0;
+	char *p = line;
+	while (nt < max) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		tok[nt++] = p;
+		while (*p && *p != ' ')
+			p++;
+		if (!*p)
+			break;
+		*p++ = 0;
+	}
+	return nt;
+}
+
+/* A decimal number (an optional '-' first), as strtoull / strtoll read it but without their
+ * locale and base handling (under qemu-user they are a good part of a request's cost). */
+static unsigned long long parse_dec(const char *t, char **end)
+{
+	int neg = *t == '-';
+	unsigned long long v = 0;
+	t += neg;
+	while (*t >= '0' && *t <= '9')
+		v = v * 10 + (unsigned long long)(*t++ - '0');
+	if (end)
+		*end = (char *)t;
+	return neg ? (unsigned long long)-(long long)v : v;
+}
 
 /* Hex digit values, -1 for anything else. */
 static signed char hex_table[256];
@@ -49,7 +84,7 @@ static inline int hexval(int c) { return hex_table[(unsigned char)c]; }
 /* Decodes `tok` ('-' or hex) into buf of exactly n bytes; '-' means zeros. 0 on success. */
 static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
 {
-	if (strcmp(tok, "-") == 0) {
+	if (tok[0] == '-' && tok[1] == 0) {
 		memset(buf, 0, n);
 		return 0;
 	}
@@ -67,7 +102,7 @@ static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
 static int parse_fault(const char *tok, struct ismkit_fault *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (strcmp(tok, "-") == 0) {
+	if (tok[0] == '-' && tok[1] == 0) {
 		f->kind = ISMKIT_FAULT_NONE;
 		return 0;
 	}
@@ -78,7 +113,7 @@ static int parse_fault(const char *tok, struct ismkit_fault *f)
 	if (tok[0] == 'U') {
 		char *end;
 		f->kind = ISMKIT_FAULT_USER_BUFFER;
-		f->from = strtoll(tok + 1, &end, 10);
+		f->from = (int64_t)parse_dec(tok + 1, &end);
 		return *end ? -1 : 0;
 	}
 	if (tok[0] == 'H') {
@@ -90,26 +125,231 @@ static int parse_fault(const char *tok, struct ismkit_fault *f)
 	if (tok[0] == 'D') {
 		char *end;
 		f->kind = ISMKIT_FAULT_DEVICE;
-		f->nth = (uint32_t)strtoul(tok + 1, &end, 10);
+		f->nth = (uint32_t)parse_dec(tok + 1, &end);
 		if (*end != ':')
 			return -1;
-		f->err = (int32_t)strtol(end + 1, &end, 10);
+		f->err = (int32_t)parse_dec(end + 1, &end);
 		return *end ? -1 : 0;
 	}
 	return -1;
 }
 
-/* A response is built here and written with one fwrite: no printf on the hot path (under
- * qemu-user every formatted character is emulated). */
+/* --- answers: buffered, and written before any way of stopping ------------------------------ */
+
+/*
+ * Responses are built in `out` after the `committed` bytes of earlier answers that are not
+ * written yet. No printf on the hot path (under qemu-user every formatted character is
+ * emulated), and one write(2) per batch of answers instead of one per answer.
+ *
+ * Who may write the committed answers: the main thread whenever it is not running a request
+ * (state IDLE); while it runs one (RUNNING), the committed bytes stay put and whoever stops the
+ * process (a fatal signal handler, the sanitizer's death callback, ismkit_wire_broken) or the
+ * watchdog thread takes them (RUNNING -> TAKEN) and writes them exactly once; the main thread,
+ * when the request returns, drops what was taken and goes on.
+ */
 struct out_buf {
-	char *p;
+	char *volatile p;
 	size_t len, cap;
+	volatile size_t committed;
 };
 
 static struct out_buf out;
 
+enum { W_IDLE, W_RUNNING, W_TAKEN };
+static _Atomic int wire_state = W_IDLE;
+static _Atomic int taken_written;     /* set once the taker has written the taken bytes */
+static _Atomic unsigned long wire_seq; /* requests started so far (the watchdog's clock) */
+
+/* Answers kept back at most (bytes) before they are written without waiting for input to run dry. */
+#define OUT_FLUSH_AT (64 * 1024)
+/* A request that runs longer than this has the answers before it written (a hang names it). */
+#define WATCHDOG_MS 50
+
+/* write(2) all of it (async-signal-safe); gives up when the other side is gone. */
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (!(w < 0 && errno == EINTR)) {
+			return;
+		}
+	}
+}
+
+/* Main thread, not running a request: writes the committed answers and drops them. */
+static void out_write_committed(void)
+{
+	size_t c = out.committed;
+	if (c == 0)
+		return;
+	write_all(1, out.p, c);
+	out.committed = 0;
+	if (out.len > c)
+		memmove(out.p, out.p + c, out.len - c);
+	out.len -= c;
+}
+
+/* Main thread, before an answer: what the implementation printed to stdout while it ran (stray
+ * output, a protocol error the client must see in its place) goes out after the answers before
+ * it and before this one, as it would with every answer written at once. */
+static void out_stray_output(void)
+{
+	if (__fpending(stdout) == 0)
+		return;
+	out_write_committed();
+	fflush(stdout);
+}
+
+/* The main thread starts running a request: from here the committed answers may be taken. */
+static void run_begin(void)
+{
+	atomic_fetch_add(&wire_seq, 1);
+	atomic_store(&wire_state, W_RUNNING);
+}
+
+/* The main thread is done running a request and owns the buffer again. */
+static void run_end(void)
+{
+	int expected = W_RUNNING;
+	if (atomic_compare_exchange_strong(&wire_state, &expected, W_IDLE) || expected == W_IDLE) {
+		out_stray_output();
+		return;
+	}
+	while (!atomic_load(&taken_written))
+		sched_yield();
+	/* The taker wrote the committed bytes: drop them. */
+	size_t c = out.committed;
+	out.committed = 0;
+	if (out.len > c)
+		memmove(out.p, out.p + c, out.len - c);
+	out.len -= c;
+	atomic_store(&taken_written, 0);
+	atomic_store(&wire_state, W_IDLE);
+	out_stray_output();
+}
+
+/*
+ * Writes the committed answers from any thread or a signal handler, once: while a request runs,
+ * or (`stopping`: the process ends right after) while the main thread builds an answer. When
+ * another taker got there first, waits (at most about a second) until it wrote them.
+ */
+static void take_committed(int stopping)
+{
+	int expected = W_RUNNING;
+	if (atomic_compare_exchange_strong(&wire_state, &expected, W_TAKEN) ||
+	    (stopping && expected == W_IDLE && atomic_compare_exchange_strong(&wire_state, &expected, W_TAKEN))) {
+		int saved = errno;
+		write_all(1, out.p, out.committed);
+		errno = saved;
+		atomic_store(&taken_written, 1);
+		return;
+	}
+	if (stopping && expected == W_TAKEN)
+		for (int i = 0; i < 1000 && !atomic_load(&taken_written); i++) {
+			struct timespec ms = { 0, 1000000 };
+			nanosleep(&ms, NULL);
+		}
+}
+
+/* Takes the answers of a request that has run longer than WATCHDOG_MS (so a hang names it). */
+static void *watchdog(void *unused)
+{
+	(void)unused;
+	unsigned long seen = 0;
+	int ticks = 0;
+	for (;;) {
+		struct timespec tick = { 0, 10 * 1000000 };
+		nanosleep(&tick, NULL);
+		unsigned long seq = atomic_load(&wire_seq);
+		if (seq != seen || atomic_load(&wire_state) != W_RUNNING) {
+			seen = seq;
+			ticks = 0;
+		} else if (++ticks * 10 >= WATCHDOG_MS) {
+			take_committed(0);
+			ticks = 0;
+		}
+	}
+	return NULL;
+}
+
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
+static struct sigaction previous_action[NSIG];
+
+/* A fatal signal: write the answers, then what was there before (a sanitizer's handler) or the default. */
+static void on_fatal_signal(int sig, siginfo_t *info, void *ctx)
+{
+	take_committed(1);
+	struct sigaction *old = &previous_action[sig];
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+		old->sa_sigaction(sig, info, ctx);
+		return;
+	}
+	if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* AddressSanitizer / LeakSanitizer: called before the process dies of a report. */
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+static void on_sanitizer_death(void) { take_committed(1); }
+
+/* Installs the fatal-signal handlers, the sanitizer death callback and the watchdog thread. */
+static void guard_answers(void)
+{
+	static char altstack[1 << 16];
+	stack_t old_stack;
+	if (sigaltstack(NULL, &old_stack) == 0 && (old_stack.ss_flags & SS_DISABLE)) {
+		stack_t st = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0 };
+		sigaltstack(&st, NULL);
+	}
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_fatal_signal;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal_signals[i], &sa, &previous_action[fatal_signals[i]]);
+	}
+	if (__sanitizer_set_death_callback)
+		__sanitizer_set_death_callback(on_sanitizer_death);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	if (pthread_create(&t, NULL, watchdog, NULL) == 0)
+		pthread_detach(t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512], line[600];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	take_committed(1);
+	fflush(stdout);
+	int n = snprintf(line, sizeof(line), "BROKEN %s %s\n", ismkit_broken_word(kind), msg);
+	write_all(1, line, n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	_exit(3);
+}
+
 static void out_reserve(size_t more)
 {
+	if (out.len + more <= out.cap)
+		return;
+	out_write_committed(); /* nothing committed stays behind a pointer realloc may move */
 	if (out.len + more <= out.cap)
 		return;
 	size_t cap = out.cap ? out.cap : 4096;
@@ -122,9 +362,10 @@ static void out_reserve(size_t more)
 	out.cap = cap;
 }
 
-static void out_char(char c)
+static inline void out_char(char c)
 {
-	out_reserve(1);
+	if (out.len + 1 > out.cap)
+		out_reserve(1);
 	out.p[out.len++] = c;
 }
 
@@ -136,17 +377,24 @@ static void out_text(const char *t)
 	out.len += n;
 }
 
-static void out_u64(unsigned long long v)
+/* Writes v in decimal at o (room for 20 digits); returns the end. */
+static inline char *put_dec(char *o, unsigned long long v)
 {
-	char d[24];
+	char d[20];
 	int n = 0;
 	do {
 		d[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	out_reserve((size_t)n);
 	while (n)
-		out.p[out.len++] = d[--n];
+		*o++ = d[--n];
+	return o;
+}
+
+static void out_u64(unsigned long long v)
+{
+	out_reserve(20);
+	out.len = (size_t)(put_dec(out.p + out.len, v) - out.p);
 }
 
 static void put_hex(const unsigned char *buf, size_t n)
@@ -175,21 +423,24 @@ static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
 		return;
 	}
 	while ((n = api->take_trace(a, ev, 256)) > 0) {
+		out_reserve(n * 88); /* per event: a comma, a kind, 4 numbers of up to 20 digits, 3 dots */
+		char *o = out.p + out.len;
 		for (size_t i = 0; i < n; i++) {
 			char kind = ev[i].kind == ISMKIT_EVENT_LOAD ? 'L'
 				    : ev[i].kind == ISMKIT_EVENT_STORE_BLOCK ? 'B' : 'S';
 			if (!first)
-				out_char(',');
-			out_char(kind);
-			out_u64(ev[i].bar);
-			out_char('.');
-			out_u64(ev[i].position);
-			out_char('.');
-			out_u64(ev[i].size);
-			out_char('.');
-			out_u64(ev[i].handle);
+				*o++ = ',';
+			*o++ = kind;
+			o = put_dec(o, ev[i].bar);
+			*o++ = '.';
+			o = put_dec(o, ev[i].position);
+			*o++ = '.';
+			o = put_dec(o, ev[i].size);
+			*o++ = '.';
+			o = put_dec(o, ev[i].handle);
 			first = 0;
 		}
+		out.len = (size_t)(o - out.p);
 		if (n < 256)
 			break;
 	}
@@ -197,12 +448,19 @@ static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
 		out_char('-');
 }
 
-/* Writes one response: status value data trace, and flushes it before the next request runs.
- * A negative rc is an errno. */
+/* The answer just built is complete: it joins the answers to write. */
+static void out_commit(void)
+{
+	out.committed = out.len;
+	if (out.committed >= OUT_FLUSH_AT)
+		out_write_committed();
+}
+
+/* Appends one response: status value data trace. A negative rc is an errno. */
 static void respond(const struct ismkit_api *api, struct ismkit_access *a, int64_t rc,
 		    const unsigned char *data, size_t n, const char *text)
 {
-	out.len = 0;
+	run_end();
 	if (rc < 0) {
 		out_text("ERR ");
 		out_u64((unsigned long long)-rc);
@@ -218,25 +476,69 @@ static void respond(const struct ismkit_api *api, struct ismkit_access *a, int64
 	out_char(' ');
 	put_trace(api, a);
 	out_char('\n');
-	fwrite(out.p, 1, out.len, stdout);
-	out_flush();
+	out_commit();
 }
 
 static void protocol_error(const char *what)
 {
-	printf("BAD %s\n", what);
-	out_flush();
+	run_end();
+	out_text("BAD ");
+	out_text(what);
+	out_char('\n');
+	out_commit();
 }
 
-/* Reads one line of any length; NULL at end of input. */
-static char *read_line(char **buf, size_t *cap)
+/* Requests read but not yet run: in.p[start, len). */
+static struct {
+	char *p;
+	size_t start, len, cap;
+} in;
+
+/* Reads one line of any length; NULL at end of input. Before it waits for input (input ran
+ * dry), the answers so far are written. */
+static char *read_line(void)
 {
-	ssize_t n = getline(buf, cap, stdin);
-	if (n < 0)
-		return NULL;
-	while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
-		(*buf)[--n] = 0;
-	return *buf;
+	size_t scanned = in.start;
+	for (;;) {
+		char *nl = in.len > scanned ? memchr(in.p + scanned, '\n', in.len - scanned) : NULL;
+		if (nl) {
+			char *line = in.p + in.start;
+			size_t n = (size_t)(nl - line);
+			in.start += n + 1;
+			while (n > 0 && (line[n - 1] == '\r'))
+				n--;
+			line[n] = 0;
+			return line;
+		}
+		scanned = in.len;
+		if (in.start > 0) {
+			memmove(in.p, in.p + in.start, in.len - in.start);
+			in.len -= in.start;
+			scanned -= in.start;
+			in.start = 0;
+		}
+		if (in.len + 1 >= in.cap) {
+			size_t cap = in.cap ? 2 * in.cap : 1 << 16;
+			char *p = realloc(in.p, cap);
+			if (!p)
+				ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "out of memory for a request of %zu bytes", in.len);
+			in.p = p;
+			in.cap = cap;
+		}
+		out_write_committed();
+		ssize_t r = read(0, in.p + in.len, in.cap - 1 - in.len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (in.len == 0)
+				return NULL;
+			/* The last line without its newline. */
+			in.p[in.len] = '\n';
+			in.len++;
+			continue;
+		}
+		in.len += (size_t)r;
+	}
 }
 
 #define MAX_TOKENS 16
@@ -318,8 +620,7 @@ static int run_loop(const struct ismkit_api *api, const char *path)
 		int nt = 0;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
-		for (char *save = NULL, *t = strtok_r(line, " ", &save); t && nt < MAX_TOKENS; t = strtok_r(NULL, " ", &save))
-			tok[nt++] = t;
+		nt = split(line, tok, MAX_TOKENS);
 		if (nt == 0)
 			continue;
 		if (strcmp(tok[0], "CONFIG") == 0 && nt == 12 && !have_config) {
@@ -461,8 +762,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	const char *order = probe.b[0] == 1 ? "little" : "big";
 	struct ismkit_access *a = NULL;
 	struct ismkit_config config; /* the CONFIG request's device, for RESET */
-	char *line = NULL;
-	size_t cap = 0;
+	char *line;
 	unsigned char *xfer = NULL;
 	size_t xfer_cap = 0;
 
@@ -480,19 +780,19 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	printf("ISMKIT-WIRE %d %s %u %s carry,pattern\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
 	       impl_name);
 	out_flush();
+	guard_answers();
 
-	while (read_line(&line, &cap)) {
+	while ((line = read_line())) {
 		char *tok[MAX_TOKENS];
 		int nt = 0;
-		for (char *save = NULL, *t = strtok_r(line, " ", &save); t && nt < MAX_TOKENS;
-		     t = strtok_r(NULL, " ", &save))
-			tok[nt++] = t;
+		nt = split(line, tok, MAX_TOKENS);
 		if (nt == 0)
 			continue;
 		const char *cmd = tok[0];
 		struct ismkit_fault fault;
+		run_begin();
 
-		if (strcmp(cmd, "QUIT") == 0) {
+		if (is(cmd, "QUIT")) {
 			struct ismkit_resources r = { 0, 0 };
 			char text[64];
 			int rc = 0;
@@ -505,7 +805,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, NULL, rc, NULL, 0, text);
 			break;
 		}
-		if (strcmp(cmd, "CONFIG") == 0) {
+		if (is(cmd, "CONFIG")) {
 			struct ismkit_config c;
 			int err = 0;
 			if (nt != 12 || a) {
@@ -525,7 +825,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, "-");
 			continue;
 		}
-		if (strcmp(cmd, "RESET") == 0) {
+		if (is(cmd, "RESET")) {
 			/* The device as a fresh process would have it after the same CONFIG: close, then
 			 * open again. The answer carries the resource counts from just before (what
 			 * RESOURCES would have said), so a leak found before the reset is not lost. */
@@ -546,9 +846,9 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, text);
 			continue;
 		}
-		if (strcmp(cmd, "CARRY") == 0) {
+		if (is(cmd, "CARRY")) {
 			const char *hex = nt == 2 ? tok[1] : "";
-			size_t n = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			size_t n = is(hex, "-") ? 0 : strlen(hex) / 2;
 			if (nt != 2 || !carry_reserve(&carry, n) || parse_bytes(hex, carry.bytes, n)) {
 				protocol_error("CARRY data");
 				continue;
@@ -562,15 +862,15 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			protocol_error("CONFIG first");
 			continue;
 		}
-		if (strcmp(cmd, "PREAD") == 0 || strcmp(cmd, "READ") == 0) {
+		if (is(cmd, "PREAD") || is(cmd, "READ")) {
 			int positional = cmd[0] == 'P';
 			int need = positional ? 5 : 4;
 			if (nt != need) {
 				protocol_error("PREAD offset count fault init | READ count fault init");
 				continue;
 			}
-			uint64_t off = positional ? strtoull(tok[1], NULL, 10) : 0;
-			uint64_t count = strtoull(tok[positional ? 2 : 1], NULL, 10);
+			uint64_t off = positional ? parse_dec(tok[1], NULL) : 0;
+			uint64_t count = parse_dec(tok[positional ? 2 : 1], NULL);
 			if (parse_fault(tok[positional ? 3 : 2], &fault)) {
 				protocol_error("fault");
 				continue;
@@ -580,7 +880,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				continue;
 			}
 			const char *init = tok[positional ? 4 : 3];
-			int carried = strcmp(init, "=") == 0;
+			int carried = is(init, "=");
 			if (carried) {
 				if (!carry_reserve(&carry, count + CARRY_GUARD_SIZE)) {
 					protocol_error("count too large for this host");
@@ -599,22 +899,22 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, a, rc, xfer, count, NULL);
 			continue;
 		}
-		if (strcmp(cmd, "PWRITE") == 0 || strcmp(cmd, "WRITE") == 0) {
+		if (is(cmd, "PWRITE") || is(cmd, "WRITE")) {
 			int positional = cmd[0] == 'P';
 			int need = positional ? 4 : 3;
 			if (nt != need) {
 				protocol_error("PWRITE offset fault data | WRITE fault data");
 				continue;
 			}
-			uint64_t off = positional ? strtoull(tok[1], NULL, 10) : 0;
+			uint64_t off = positional ? parse_dec(tok[1], NULL) : 0;
 			const char *hex = tok[positional ? 3 : 2];
-			size_t count = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			size_t count = is(hex, "-") ? 0 : strlen(hex) / 2;
 			unsigned pattern = 0;
 			int patterned = hex[0] == '*';
 			if (patterned) {
 				char *end;
-				pattern = (unsigned)strtoul(hex + 1, &end, 10);
-				count = *end == '.' ? strtoull(end + 1, &end, 10) : 0;
+				pattern = (unsigned)parse_dec(hex + 1, &end);
+				count = *end == '.' ? parse_dec(end + 1, &end) : 0;
 				if (*end || pattern > 255 || hex[1] == '.') {
 					protocol_error("pattern data *pattern.count");
 					continue;
@@ -640,36 +940,36 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, a, rc, NULL, 0, "-");
 			continue;
 		}
-		if (strcmp(cmd, "SEEK") == 0 && nt == 3) {
-			int whence = strcmp(tok[2], "cur") == 0 ? 1 : 0;
-			int64_t rc = api->seek(a, strtoll(tok[1], NULL, 10), whence);
+		if (is(cmd, "SEEK") && nt == 3) {
+			int whence = is(tok[2], "cur") ? 1 : 0;
+			int64_t rc = api->seek(a, (int64_t)parse_dec(tok[1], NULL), whence);
 			respond(api, a, rc, NULL, 0, "-");
 			continue;
 		}
-		if (strcmp(cmd, "INFO") == 0 && nt == 3) {
+		if (is(cmd, "INFO") && nt == 3) {
 			struct ismkit_region_info ri;
 			char text[96];
 			memset(&ri, 0, sizeof(ri));
-			int rc = api->region_info(a, (uint32_t)strtoul(tok[1], NULL, 10),
-						  (uint32_t)strtoul(tok[2], NULL, 10), &ri);
+			int rc = api->region_info(a, (uint32_t)parse_dec(tok[1], NULL),
+						  (uint32_t)parse_dec(tok[2], NULL), &ri);
 			snprintf(text, sizeof(text), "%llu.%llu.%u", (unsigned long long)ri.offset,
 				 (unsigned long long)ri.size, (unsigned)ri.flags);
 			respond(api, a, rc, NULL, 0, text);
 			continue;
 		}
-		if (strcmp(cmd, "RECOVER") == 0) {
+		if (is(cmd, "RECOVER")) {
 			respond(api, a, api->recover_handle(a), NULL, 0, "-");
 			continue;
 		}
-		if (strcmp(cmd, "ATTACH") == 0 && nt == 2) {
+		if (is(cmd, "ATTACH") && nt == 2) {
 			respond(api, a, api->attach_peer(a, atoi(tok[1])), NULL, 0, "-");
 			continue;
 		}
-		if (strcmp(cmd, "DETACH") == 0) {
+		if (is(cmd, "DETACH")) {
 			respond(api, a, api->detach_peer(a), NULL, 0, "-");
 			continue;
 		}
-		if (strcmp(cmd, "RESOURCES") == 0) {
+		if (is(cmd, "RESOURCES")) {
 			struct ismkit_resources r = { 0, 0 };
 			char text[64];
 			int rc = api->resources(a, &r);
@@ -678,15 +978,19 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, a, rc, NULL, 0, text);
 			continue;
 		}
-		if (strcmp(cmd, "PAIR") == 0 && ismkit_wire_pair) {
+		if (is(cmd, "PAIR") && ismkit_wire_pair) {
+			/* PAIR answers through stdio itself: the answers before it go out first. */
+			run_end();
+			out_write_committed();
 			ismkit_wire_pair(api, a, tok, nt);
 			continue;
 		}
 		protocol_error("unknown request");
 	}
+	run_end();
 	if (a)
 		api->close(a);
-	free(line);
+	out_write_committed();
 	free(xfer);
 	free(carry.bytes);
 	return 0;

@@ -224,7 +224,8 @@ public enum HarnessBuilder {
             throw .io("cannot create \(dir): \(error.localizedDescription)")
         }
         let tmpExe = exe + ".tmp\(getpid())"
-        let r = run(compiler.path, ["-std=gnu11", "-O1", "-g", "-I", publicInclude, "-I", harnessDir] + sources + ["-o", tmpExe, "-ldl"])
+        // -pthread: wire.c's watchdog thread (answers of a request that runs too long go out).
+        let r = run(compiler.path, ["-std=gnu11", "-O1", "-g", "-pthread", "-I", publicInclude, "-I", harnessDir] + sources + ["-o", tmpExe, "-ldl"])
         guard r.status == 0 else { throw .io("the library host does not build: " + (firstError(in: r.stderr) ?? r.stderr)) }
         if rename(tmpExe, exe) != 0 { throw .io("cannot store \(exe)") }
         return exe
