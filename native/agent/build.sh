@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${AGENT_BUILD_DIR:-$PWD/.build-agent}
 SRC=native/agent
-AGENT_SRCS=("$SRC/main.c" "$SRC/args.c" "$SRC/guard.c" "$SRC/journal.c" "$SRC/vfio_open.c" "$SRC/serve.c")
+AGENT_SRCS=("$SRC/main.c" "$SRC/args.c" "$SRC/guard.c" "$SRC/journal.c" "$SRC/vfio_open.c" "$SRC/serve.c" "$SRC/answer.c" "$SRC/compact.c")
 UNIT_SRCS=("$SRC/unit-test.c" "$SRC/args.c" "$SRC/guard.c" "$SRC/journal.c")
 BENCH_SRCS=("$SRC/bench-loop.c" "$SRC/args.c" "$SRC/vfio_open.c" "$SRC/guard.c")
 FLAGS=(-O2 -static -Wall -Wextra -Werror -std=gnu11)

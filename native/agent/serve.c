@@ -1,10 +1,11 @@
-/* serve.c: the wire protocol loop (version 1, device subset): pipelined requests, batched answers. */
+/* serve.c: the wire protocol loop (version 1, device subset, and compact frames): pipelined requests, batched answers. */
 #define _GNU_SOURCE /* ppoll */
 #include "serve.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,113 +13,8 @@
 
 #define IN_START (1u << 20)         /* input buffer; grows for long lines */
 #define MAX_LINE (160u << 20)       /* the longest request line accepted */
-#define MAX_COUNT (64u << 20)       /* the largest transfer count accepted */
 #define OUT_FLUSH (256u << 10)      /* answers are written out at least this often */
 #define MAX_TOKENS 16
-
-static char hex_pairs[512];
-static signed char hex_value[256];
-
-static void tables_init(void)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 256; i++) {
-		hex_pairs[2 * i] = digits[i >> 4];
-		hex_pairs[2 * i + 1] = digits[i & 15];
-		hex_value[i] = -1;
-	}
-	for (int i = 0; i < 10; i++)
-		hex_value['0' + i] = (signed char)i;
-	for (int i = 0; i < 6; i++) {
-		hex_value['a' + i] = (signed char)(10 + i);
-		hex_value['A' + i] = (signed char)(10 + i);
-	}
-}
-
-/* --- output ------------------------------------------------------------------------------ */
-
-static int out_reserve(struct server *s, size_t n)
-{
-	if (s->olen + n <= s->ocap)
-		return 0;
-	size_t cap = s->ocap ? s->ocap : 1 << 16;
-	while (cap < s->olen + n)
-		cap *= 2;
-	char *p = realloc(s->ob, cap);
-	if (!p) {
-		s->oom = 1; /* an answer would be lost: the session ends (serve returns -1) */
-		return -1;
-	}
-	s->ob = p;
-	s->ocap = cap;
-	return 0;
-}
-
-static void out_mem(struct server *s, const char *p, size_t n)
-{
-	if (out_reserve(s, n) == 0) {
-		memcpy(s->ob + s->olen, p, n);
-		s->olen += n;
-	}
-}
-
-static void out_str(struct server *s, const char *p) { out_mem(s, p, strlen(p)); }
-
-static void out_u64(struct server *s, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	out_mem(s, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
-static void out_hex(struct server *s, const unsigned char *b, size_t n)
-{
-	if (n == 0) {
-		out_mem(s, "-", 1);
-		return;
-	}
-	if (out_reserve(s, 2 * n))
-		return;
-	char *o = s->ob + s->olen;
-	for (size_t i = 0; i < n; i++) {
-		o[2 * i] = hex_pairs[2 * b[i]];
-		o[2 * i + 1] = hex_pairs[2 * b[i] + 1];
-	}
-	s->olen += 2 * n;
-}
-
-/* `OK value ` or `ERR errno ` for a system call result (rc < 0: errno holds the error). */
-static void out_status(struct server *s, long long rc, int err)
-{
-	if (rc < 0) {
-		out_mem(s, "ERR ", 4);
-		out_u64(s, (uint64_t)(err > 0 ? err : 5));
-	} else {
-		out_mem(s, "OK ", 3);
-		out_u64(s, (uint64_t)rc);
-	}
-	out_mem(s, " ", 1);
-}
-
-/* Writes every buffered answer; -1 when the other side is gone. */
-static int out_flush(struct server *s)
-{
-	size_t done = 0;
-	while (done < s->olen) {
-		ssize_t n = write(s->out, s->ob + done, s->olen - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	s->olen = 0;
-	return 0;
-}
 
 /* --- request fields ------------------------------------------------------------------------ */
 
@@ -156,7 +52,7 @@ static int parse_i64(const char *t, int64_t *out)
 	return 0;
 }
 
-static int ensure_xfer(struct server *s, size_t n)
+int ensure_xfer(struct server *s, size_t n)
 {
 	if (n <= s->xcap)
 		return 0;
@@ -420,6 +316,14 @@ static int handle_line(struct server *s, char *line)
 		out_status(s, rc, err);
 		out_mem(s, "- -\n", 4);
 	}
+	else if (strcmp(c, "COMPACT") == 0) {
+		if (nt != 2 || strcmp(tok[1], "1") != 0) {
+			bad(s, "COMPACT 1");
+		} else {
+			out_str(s, "OK 1 - -\n");
+			s->compact = 1;
+		}
+	}
 	else if (strcmp(c, "RECOVER") == 0 || strcmp(c, "ATTACH") == 0 || strcmp(c, "DETACH") == 0 ||
 		 strcmp(c, "RESOURCES") == 0 || strcmp(c, "RESET") == 0 || strcmp(c, "CONFIG") == 0)
 		unsupported(s);
@@ -469,30 +373,46 @@ int serve(struct server *s)
 	for (;;) {
 		size_t start = 0;
 		unsigned char *nl;
-		while ((nl = memchr(ib + start + seen, '\n', ilen - start - seen))) {
-			char *line = (char *)ib + start;
-			seen = 0;
-			size_t len = (size_t)(nl - (ib + start));
-			start += len + 1;
-			if (discarding) {
-				discarding = 0;
-				bad(s, "line too long");
-				continue;
+		for (;;) {
+			if (s->compact) {
+				size_t used = compact_frame(s, ib + start, ilen - start);
+				if (used == 0)
+					break; /* an incomplete frame: wait for the rest */
+				start += used;
+				seen = 0;
+			} else {
+				nl = memchr(ib + start + seen, '\n', ilen - start - seen);
+				if (!nl)
+					break;
+				char *line = (char *)ib + start;
+				seen = 0;
+				size_t len = (size_t)(nl - (ib + start));
+				start += len + 1;
+				if (discarding) {
+					discarding = 0;
+					bad(s, "line too long");
+					continue;
+				}
+				if (len && line[len - 1] == '\r')
+					len--;
+				line[len] = 0;
+				if (handle_line(s, line)) {
+					out_flush(s);
+					free(ib);
+					return s->oom ? -1 : 0;
+				}
 			}
-			if (len && line[len - 1] == '\r')
-				len--;
-			line[len] = 0;
-			if (handle_line(s, line) || s->oom) {
+			if (s->oom) {
 				out_flush(s);
 				free(ib);
-				return s->oom ? -1 : 0;
+				return -1;
 			}
 			if (s->olen >= OUT_FLUSH && out_flush(s))
 				goto gone;
 		}
 		memmove(ib, ib + start, ilen - start);
 		ilen -= start;
-		seen = ilen;
+		seen = s->compact ? 0 : ilen;
 		if (ilen + 1 >= icap) {
 			if (icap >= MAX_LINE) {
 				discarding = 1;
@@ -508,23 +428,31 @@ int serve(struct server *s)
 				}
 			}
 		}
-		/* Nothing complete is left: answer everything so far, then wait for more. */
-		if (out_flush(s))
-			goto gone;
+		/* Nothing complete is left. More input already waiting (a pipelining host) is taken first,
+		 * so that the answers go out in fewer, larger writes; otherwise everything answered so far
+		 * is written out before waiting for more. */
 		struct pollfd pfd = { .fd = s->in, .events = POLLIN };
-		int pr = ppoll(&pfd, 1, NULL, &waitmask);
+		const struct timespec now = { 0, 0 };
+		int pr = ppoll(&pfd, 1, &now, &waitmask); /* with SIGTERM/SIGINT let in, as below */
 		if (pr < 0 && errno == EINTR && stop_signal)
 			goto gone;
-		if (pr < 0 && errno != EINTR)
-			goto gone;
-		if (pr <= 0)
-			continue;
+		if (pr <= 0) {
+			if (out_flush(s))
+				goto gone;
+			pr = ppoll(&pfd, 1, NULL, &waitmask);
+			if (pr < 0 && errno == EINTR && stop_signal)
+				goto gone;
+			if (pr < 0 && errno != EINTR)
+				goto gone;
+			if (pr <= 0)
+				continue;
+		}
 		ssize_t n = read(s->in, ib + ilen, icap - ilen - 1); /* one byte stays free for a NUL */
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
 			/* End of input: a last line without a newline still counts. */
-			if (ilen && !discarding) {
+			if (ilen && !discarding && !s->compact) {
 				ib[ilen] = 0;
 				if (ib[ilen - 1] == '\r')
 					ib[ilen - 1] = 0;
