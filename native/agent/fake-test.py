@@ -303,6 +303,7 @@ def main():
     check(s.wait() == 0 and s.journal_text().endswith("\nE 1\n"), "--port: exit 0 after QUIT, journal written")
 
     compact_checks(cmd, tmp)
+    from_file_checks(cmd, tmp)
 
     # Setup failures after the device is open: one line, exit 2.
     env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=os.path.join(tmp, "device.bin"))
@@ -318,6 +319,30 @@ def main():
 
     print(f"fake: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
+
+
+def from_file_checks(cmd, tmp):
+    """Requests from a file on stdin, answers to a file: every answer is written by the end of input."""
+    dev = os.path.join(tmp, "device.bin")
+    n = 30000
+    lines = "".join(f"PREAD {BAR2 + (i * 8) % 4096} {(1, 2, 4, 8)[i % 4]} - -\n" for i in range(n))
+    frames = b"COMPACT 1\n" + b"".join(cf.pread(BAR2 + (i * 8) % 4096, (1, 2, 4, 8)[i % 4]) for i in range(n))
+    for name, data, want in [("text lines", lines.encode(), None), ("compact frames", frames, None)]:
+        src, out = os.path.join(tmp, "requests"), os.path.join(tmp, "answers")
+        open(src, "wb").write(data)
+        with open(src, "rb") as i, open(out, "wb") as o:
+            rc = subprocess.run(cmd + ["0000:00:01.0"], env=dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=dev), stdin=i, stdout=o,
+                                stderr=subprocess.DEVNULL).returncode
+        got = open(out, "rb").read()
+        image = open(dev, "rb").read()[BAR2:BAR2 + 4096]
+        seq = [((i * 8) % 4096, (1, 2, 4, 8)[i % 4]) for i in range(n)]
+        if name == "text lines":
+            want = "".join(f"OK {w} {image[p:p + w].hex()} -\n" for p, w in seq).encode()
+        else:
+            want = b"OK 1 - -\n" + b"".join(bytes([cf.OK]) + w.to_bytes(4, "little") + image[p:p + w] for p, w in seq)
+        body = got.split(b"\n", 1)[1] if b"\n" in got else b""
+        check(rc == 0 and body == want, f"{n} {name} from a file: every answer written by the end of input",
+              f"exit {rc}, {len(body)} of {len(want)} bytes")
 
 
 def compact_checks(cmd, tmp):

@@ -434,8 +434,10 @@ int serve(struct server *s)
 		struct pollfd pfd = { .fd = s->in, .events = POLLIN };
 		const struct timespec now = { 0, 0 };
 		int pr = ppoll(&pfd, 1, &now, &waitmask); /* with SIGTERM/SIGINT let in, as below */
-		if (pr < 0 && errno == EINTR && stop_signal)
+		if (pr < 0 && errno == EINTR && stop_signal) {
+			out_flush(s); /* the requests taken so far are answered */
 			goto gone;
+		}
 		if (pr <= 0) {
 			if (out_flush(s))
 				goto gone;
@@ -451,14 +453,14 @@ int serve(struct server *s)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			/* End of input: a last line without a newline still counts. */
+			/* End of input: a last line without a newline still counts; every answer goes out. */
 			if (ilen && !discarding && !s->compact) {
 				ib[ilen] = 0;
 				if (ib[ilen - 1] == '\r')
 					ib[ilen - 1] = 0;
 				handle_line(s, (char *)ib);
-				out_flush(s);
 			}
+			out_flush(s);
 			goto gone;
 		}
 		ilen += (size_t)n;
