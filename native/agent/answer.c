@@ -97,7 +97,7 @@ void out_status(struct server *s, long long rc, int err)
 /* Writes every buffered answer; -1 when the other side is gone. */
 int out_flush(struct server *s)
 {
-	size_t done = 0;
+	size_t done = s->sent; /* the watchdog may have written the first answers already */
 	while (done < s->olen) {
 		ssize_t n = write(s->out, s->ob + done, s->olen - done);
 		if (n < 0 && errno == EINTR)
@@ -106,7 +106,6 @@ int out_flush(struct server *s)
 			return -1;
 		done += (size_t)n;
 	}
-	s->olen = 0;
+	s->olen = s->sent = 0;
 	return 0;
 }
-

@@ -35,6 +35,8 @@ s390x | all)
 mutant)
 	# The write guard switched off, to show that the checks catch a broken guard.
 	build "$OUT/mutant-no-guard" gcc -DISMKIT_AGENT_MUTANT_NO_GUARD
+	# No watchdog: the answers before a hanging call stay buffered.
+	build "$OUT/mutant-no-watchdog" gcc -DISMKIT_AGENT_MUTANT_NO_WATCHDOG
 	;;
 native | s390x | all) ;;
 *)

@@ -96,8 +96,12 @@ static size_t do_read(struct server *s, const unsigned char *p, size_t avail, in
 		memcpy(buf, p + head, count);
 	else
 		memset(buf, 0, count);
+	call_begin(s, (size_t)((char *)a - s->ob)); /* the answer being filled is not settled yet */
+	if (positional)
+		fake_hang(off);
 	long long rc = positional ? pread(s->h->device, buf, count, (off_t)off) : read(s->h->device, buf, count);
 	int err = errno;
+	call_end(s);
 	if (!positional && rc > 0)
 		s->pos += (uint64_t)rc;
 	a[0] = rc < 0 ? A_ERR : A_OK;
@@ -122,8 +126,10 @@ static size_t do_write(struct server *s, const unsigned char *p, size_t avail, i
 		status32(s, -1, EPERM, 0);
 		return head + count;
 	}
+	call_begin(s, s->olen);
 	long long rc = positional ? pwrite(s->h->device, data, count, (off_t)off) : write(s->h->device, data, count);
 	int err = errno;
+	call_end(s);
 	if (rc > 0) {
 		uint64_t pos = off;
 		const struct region *r = region_locate(&s->h->map, off, &pos);
@@ -141,8 +147,10 @@ static size_t do_seek(struct server *s, const unsigned char *p, size_t avail)
 		return 0;
 	if (p[9] > 1)
 		return bad_frame(s, "SEEK whence (0 set, 1 cur)", avail);
+	call_begin(s, s->olen);
 	off_t rc = lseek(s->h->device, (off_t)(int64_t)get64(p + 1), p[9] ? SEEK_CUR : SEEK_SET);
 	int err = errno;
+	call_end(s);
 	if (rc >= 0)
 		s->pos = (uint64_t)rc;
 	unsigned char *a = answer(s, 9);
@@ -166,8 +174,10 @@ static size_t do_info(struct server *s, const unsigned char *p, size_t avail)
 	struct vfio_region_info *ri = (struct vfio_region_info *)(void *)s->xfer;
 	ri->argsz = argsz;
 	ri->index = index;
+	call_begin(s, s->olen);
 	int rc = ioctl(s->h->device, VFIO_DEVICE_GET_REGION_INFO, s->xfer);
 	int err = errno;
+	call_end(s);
 	unsigned char *a = status32(s, rc < 0 ? -1 : 0, err, 20);
 	if (a) {
 		put64(a + 5, ri->offset);
@@ -201,8 +211,10 @@ size_t compact_frame(struct server *s, const unsigned char *p, size_t avail)
 	case C_INFO:
 		return do_info(s, p, avail);
 	case C_REOPEN: {
+		call_begin(s, s->olen);
 		int rc = vfio_reopen_device(s->h);
 		int err = errno;
+		call_end(s);
 		s->pos = 0;
 		status32(s, rc, err, 0);
 		return 1;

@@ -35,7 +35,7 @@ def check(ok, name, detail=""):
 class Session:
     """One agent process on a fresh fake device, talking over pipes (or a pty with --port)."""
 
-    def __init__(self, cmd, tmp, extra=(), use_port=False, allow=ALLOW):
+    def __init__(self, cmd, tmp, extra=(), use_port=False, allow=ALLOW, env=None):
         self.tmp = tmp
         self.dev = os.path.join(tmp, "device.bin")
         self.journal = os.path.join(tmp, "journal")
@@ -43,7 +43,7 @@ class Session:
         open(self.dev, "wb").write(self.initial)
         if os.path.exists(self.journal):
             os.unlink(self.journal)
-        env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=self.dev)
+        env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=self.dev, **(env or {}))
         args = cmd + list(allow) + ["--journal", self.journal] + list(extra)
         if use_port:
             master, slave = pty.openpty()
@@ -304,6 +304,7 @@ def main():
 
     compact_checks(cmd, tmp)
     from_file_checks(cmd, tmp)
+    hang_checks(cmd, tmp)
 
     # Setup failures after the device is open: one line, exit 2.
     env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=os.path.join(tmp, "device.bin"))
@@ -319,6 +320,33 @@ def main():
 
     print(f"fake: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
+
+
+def hang_checks(cmd, tmp):
+    """A pread that hangs in the middle of a pipelined window: the answers before it still come (the
+    watchdog writes them out), so the host sees which request hangs: the first one without an answer."""
+    for mode in ("text", "compact"):
+        hang = BAR2 + 0x30
+        s = Session(cmd, tmp, env={"ISMKIT_AGENT_FAKE_HANG": str(hang)})
+        offsets = [BAR2 + 8 * i for i in range(10)]  # the 7th (index 6) is the hanging one
+        if mode == "text":
+            s.send("".join(f"PREAD {o} 4 - -\n" for o in offsets))
+            take = lambda: s.line(timeout=3)  # noqa: E731
+        else:
+            s.ask("COMPACT 1")
+            frames = [cf.pread(o, 4) for o in offsets]
+            s.send_bytes(b"".join(frames))
+            take = lambda: cf.answer(lambda n: s.take(n, timeout=3), frames[0])  # noqa: E731
+        got = []
+        try:
+            while len(got) < 10:
+                got.append(take())
+        except TimeoutError:
+            pass
+        s.p.kill()
+        s.wait()
+        check(len(got) == 6, f"a hanging pread, {mode} window of 10: the 6 answers before it come, none after",
+              f"{len(got)} answers")
 
 
 def from_file_checks(cmd, tmp):

@@ -129,9 +129,13 @@ static void do_read(struct server *s, char **tok, int nt, int positional)
 		rc = -1;
 		err = EOPNOTSUPP;
 	} else {
+		call_begin(s, s->olen);
+		if (positional)
+			fake_hang(off);
 		rc = positional ? pread(s->h->device, s->xfer, (size_t)count, (off_t)off)
 				: read(s->h->device, s->xfer, (size_t)count);
 		err = errno;
+		call_end(s);
 		if (!positional && rc > 0)
 			s->pos += (uint64_t)rc;
 	}
@@ -164,9 +168,11 @@ static void do_write(struct server *s, char **tok, int nt, int positional)
 		out_str(s, "ERR 1 - -\n");
 		return;
 	}
+	call_begin(s, s->olen);
 	long long rc = positional ? pwrite(s->h->device, s->xfer, count, (off_t)off)
 				  : write(s->h->device, s->xfer, count);
 	int err = errno;
+	call_end(s);
 	if (rc > 0) {
 		uint64_t pos = off;
 		const struct region *r = region_locate(&s->h->map, off, &pos);
@@ -186,8 +192,10 @@ static void do_seek(struct server *s, char **tok, int nt)
 		bad(s, "SEEK offset set|cur");
 		return;
 	}
+	call_begin(s, s->olen);
 	off_t rc = lseek(s->h->device, (off_t)off, whence);
 	int err = errno;
+	call_end(s);
 	if (rc >= 0)
 		s->pos = (uint64_t)rc;
 	out_status(s, rc, err);
@@ -212,8 +220,10 @@ static void do_info(struct server *s, char **tok, int nt)
 	struct vfio_region_info *ri = (struct vfio_region_info *)(void *)s->xfer;
 	ri->argsz = argsz;
 	ri->index = index;
+	call_begin(s, s->olen);
 	int rc = ioctl(s->h->device, VFIO_DEVICE_GET_REGION_INFO, s->xfer);
 	int err = errno;
+	call_end(s);
 	out_status(s, rc, err);
 	out_u64(s, ri->offset);
 	out_mem(s, ".", 1);
@@ -310,8 +320,10 @@ static int handle_line(struct server *s, char *line)
 	else if (strcmp(c, "DEVICE") == 0)
 		do_device(s);
 	else if (strcmp(c, "REOPEN") == 0) {
+		call_begin(s, s->olen);
 		int rc = vfio_reopen_device(s->h);
 		int err = errno;
+		call_end(s);
 		s->pos = 0;
 		out_status(s, rc, err);
 		out_mem(s, "- -\n", 4);
@@ -333,6 +345,34 @@ static int handle_line(struct server *s, char *line)
 }
 
 /* --- the loop ---------------------------------------------------------------------------- */
+
+/* The watchdog thread: when one device system call has run for a tick or two (100 to 200 ms), it
+ * writes out the answers of the requests before it, so a host whose batch hangs sees which request
+ * hangs: the first one without an answer. */
+static void *watchdog(void *arg)
+{
+	struct server *s = arg;
+	uint64_t seen = 0;
+	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	for (;;) {
+		nanosleep(&tick, NULL);
+		if (pthread_mutex_trylock(&s->lock) != 0)
+			continue; /* the loop is not inside a system call */
+		if (s->calls == seen) {
+			while (s->sent < s->settled) {
+				ssize_t n = write(s->out, s->ob + s->sent, s->settled - s->sent);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					break;
+				s->sent += (size_t)n;
+			}
+		}
+		seen = s->calls;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
 
 static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig) { stop_signal = sig; }
@@ -363,6 +403,18 @@ int serve(struct server *s)
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
+
+	/* The watchdog starts with SIGTERM/SIGINT blocked, so they reach this thread's ppoll only. */
+	pthread_t wd;
+	if (pthread_mutex_init(&s->lock, NULL) == 0) {
+		pthread_mutex_lock(&s->lock);
+		s->watch = pthread_create(&wd, NULL, watchdog, s) == 0;
+#ifdef ISMKIT_AGENT_MUTANT_NO_WATCHDOG
+		s->watch = 0; /* the thread never gets the lock: answers wait for the hanging call */
+#endif
+		if (s->watch)
+			pthread_detach(wd);
+	}
 
 	s->seek_ok = lseek(s->h->device, 0, SEEK_CUR) >= 0;
 	out_str(s, "ISMKIT-WIRE 1 ");

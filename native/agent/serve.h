@@ -4,6 +4,8 @@
 
 #include "agent.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 
 struct server {
@@ -20,7 +22,38 @@ struct server {
 	size_t xcap;
 	int oom;                     /* a buffer could not grow: the session ends */
 	int compact;                 /* requests and answers are compact frames (compact.c) */
+	/* The watchdog (serve.c): the loop holds `lock` except during a device system call, so while
+	 * one runs long the watchdog thread can write out the answers before it (ob[sent, settled)). */
+	pthread_mutex_t lock;
+	int watch;                   /* the watchdog thread runs */
+	uint64_t calls;              /* device system calls begun */
+	size_t settled;              /* answers before the current call end here in ob */
+	size_t sent;                 /* ob[0, sent) is already written out */
 };
+
+/* Around every device system call: `settled` is where the answers before it end in ob. */
+static inline void call_begin(struct server *s, size_t settled)
+{
+	s->settled = settled;
+	s->calls++;
+	if (s->watch)
+		pthread_mutex_unlock(&s->lock);
+}
+
+static inline void call_end(struct server *s)
+{
+	int e = errno;
+	if (s->watch)
+		pthread_mutex_lock(&s->lock);
+	errno = e;
+}
+
+/* Test builds: ISMKIT_AGENT_FAKE_HANG=OFFSET makes a pread at that kernel offset hang (vfio_open.c). */
+#ifdef ISMKIT_AGENT_TEST
+void fake_hang(uint64_t offset);
+#else
+static inline void fake_hang(uint64_t offset) { (void)offset; }
+#endif
 
 #define MAX_COUNT (64u << 20) /* the largest transfer count accepted */
 
