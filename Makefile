@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench vm-test vm-test-s390x agent-check cfl-check
+.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench driver-bench driver-rss vm-test vm-test-s390x agent-check cfl-check
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -13,6 +13,8 @@ help:
 	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
 	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
 	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
+	@echo "make driver-bench  checked driver-source ops/s vs a plain C loop of the same operations through the same build, both byte orders, one run"
+	@echo "make driver-rss RSS_SECONDS=600  peak RSS (/usr/bin/time -v) of a conformance run of that length"
 	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM, in process and through ismkit-agent (installs qemu, fetches Debian's kernel)"
 	@echo "make vm-test-s390x  a real big-endian s390x kernel under QEMU: vfio-pci over zPCI and the unmodified ism-vfio-pci driver as a module"
 	@echo "make agent-check ismkit-agent built static for this machine and s390x; argument, pre-flight, protocol and VM checks"
@@ -52,6 +54,13 @@ conform-ci: build
 
 conform-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --no-lifecycle --operations 20000
+
+driver-bench: release
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench --driver-source $(SHARED)/kernel/merged/main.c --byte-order both
+
+RSS_SECONDS ?= 600
+driver-rss: release
+	/usr/bin/time -v $$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order little --no-lifecycle --seconds $(RSS_SECONDS) --quiet 2>&1 | grep -E 'conform|Maximum resident|Elapsed'
 
 # The VM jobs drive the guest from the host with the debug ismkit the tests already built.
 vm-test: build

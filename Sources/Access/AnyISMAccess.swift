@@ -28,4 +28,8 @@ public struct AnyISMAccess: ISMAccess {
     public mutating func detachPeer() throws(AccessError) { try base.detachPeer() }
     public mutating func resources() throws(AccessError) -> ResourceCounts { try base.resources() }
     public mutating func takeTrace(into events: inout [TraceEvent]) { base.takeTrace(into: &events) }
+    public mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
+                                 into results: inout BatchResults) {
+        base.perform(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+    }
 }

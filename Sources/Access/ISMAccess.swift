@@ -35,6 +35,14 @@ public protocol ISMAccess {
     /// Moves the device instructions issued since the last call into `events` (appending,
     /// oldest first). Leaves `events` alone when `capabilities.trace` is false.
     mutating func takeTrace(into events: inout [TraceEvent])
+
+    /// Runs a window of operations in order through `buffers` and appends what each returned to
+    /// `results` (see `BatchResults`), stopping after one that broke the implementation. The
+    /// default runs them one by one (`performOneByOne`); an implementation in another process
+    /// sends them all before it reads the answers. Either way the outcomes, bytes, guard bytes,
+    /// traces and the buffers left behind are those of running the operations one by one.
+    mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
+                          into results: inout BatchResults)
 }
 
 extension ISMAccess {
@@ -43,4 +51,8 @@ extension ISMAccess {
     public mutating func detachPeer() throws(AccessError) { throw .errno(.notSupported) }
     public mutating func resources() throws(AccessError) -> ResourceCounts { throw .errno(.notSupported) }
     public mutating func takeTrace(into events: inout [TraceEvent]) {}
+    public mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
+                                 into results: inout BatchResults) {
+        performOneByOne(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+    }
 }

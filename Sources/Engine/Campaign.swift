@@ -57,8 +57,12 @@ public struct Campaign<Impl: ISMAccess> {
     public var shrink: Shrinker<Impl>.Budget
     /// The check name findings carry.
     public var check = "differential"
-    /// Operations held back: counted, never run (nil: none).
+    /// Operations held back: counted, never run (nil: none). A filter sees the implementation
+    /// as each operation finds it, so with one the operations run one at a time.
     public var skip: ((Impl, Operation) -> Bool)?
+    /// Operations handed to the implementation at once (`ISMAccess.perform(batch:…)`); a
+    /// sequence runs in windows of this many. Findings do not depend on it.
+    public var batchSize = 256
     /// The implementation of the first sequence, when the caller already made one.
     public var first: Impl?
     /// Called about every `progressInterval` while the campaign runs.
@@ -102,6 +106,15 @@ public struct Campaign<Impl: ISMAccess> {
                 session = try differential.session()
             }
             var fresh = true
+            /// Records a divergence of the current sequence (`ops` ends with its operation).
+            func record(_ d: Divergence) {
+                if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
+                    result.findings[k].occurrences += 1
+                } else {
+                    result.findings.append(Finding(check: check, divergence: d, operations: ops, operationsBefore: result.operations,
+                                                   layout: layout))
+                }
+            }
             run: while result.operations < limitOps {
                 if Interruption.requested { result.interrupted = true; break }
                 if generator != nil, let deadline = limits.deadline, clock.now >= deadline { break }
@@ -112,34 +125,64 @@ public struct Campaign<Impl: ISMAccess> {
                 result.sequences += 1
                 let fromPrelude = !pending.isEmpty
                 let length = fromPrelude ? Int.max : min(sequenceLength, limitOps - result.operations)
-                var taken = 0
-                while taken < length, result.operations < limitOps {
-                    let op: Operation
-                    if fromPrelude {
-                        guard let next = pending.popFirst() else { break }
-                        op = next
-                    } else {
-                        op = generator!.next()
+                if skip == nil {
+                    // The whole sequence is drawn first and runs in batches of `batchSize`. After a
+                    // divergence the draw is redone up to it, so the generator and the prelude stand
+                    // where running one by one would have left them.
+                    let before = result.operations
+                    let (savedGenerator, savedPending) = (generator, pending)
+                    while ops.count < length, result.operations < limitOps {
+                        if fromPrelude {
+                            guard let next = pending.popFirst() else { break }
+                            ops.append(next)
+                        } else {
+                            ops.append(generator!.next())
+                        }
+                        result.operations += 1
                     }
-                    taken += 1
-                    result.operations += 1
-                    if let skip, skip(session.implementation, op) {
-                        result.skipped += 1
-                        continue
+                    var start = 0
+                    var found: Divergence?
+                    while start < ops.count, found == nil {
+                        let end = min(ops.count, start + max(1, batchSize))
+                        let r = session.run(ops[start..<end], firstIndex: start, rules: &result.rulesExercised)
+                        found = r.divergence
+                        start += r.compared
                     }
-                    ops.append(op)
-                    let d = session.step(op, index: ops.count - 1)
-                    result.rulesExercised.formUnion(session.model.lastDecision.cited)
-                    guard let d else { continue }
-                    if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
-                    if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
-                        result.findings[k].occurrences += 1
-                    } else {
-                        result.findings.append(Finding(check: check, divergence: d, operations: ops, operationsBefore: result.operations,
-                                                       layout: layout))
+                    if let d = found {
+                        let ran = d.index + 1
+                        result.operations = before + ran
+                        generator = savedGenerator
+                        pending = savedPending
+                        for _ in 0..<ran { if fromPrelude { _ = pending.popFirst() } else { _ = generator!.next() } }
+                        ops.removeSubrange(ran...)
+                        if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
+                        record(d)
+                        if stopAtFirstFinding { break run }
                     }
-                    if stopAtFirstFinding { break run }
-                    break  // the model's view is no longer trustworthy: start afresh
+                } else {
+                    var taken = 0
+                    while taken < length, result.operations < limitOps {
+                        let op: Operation
+                        if fromPrelude {
+                            guard let next = pending.popFirst() else { break }
+                            op = next
+                        } else {
+                            op = generator!.next()
+                        }
+                        taken += 1
+                        result.operations += 1
+                        if let skip, skip(session.implementation, op) {
+                            result.skipped += 1
+                            continue
+                        }
+                        ops.append(op)
+                        let r = session.run(ops[(ops.count - 1)...], firstIndex: ops.count - 1, rules: &result.rulesExercised)
+                        guard let d = r.divergence else { continue }
+                        if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
+                        record(d)
+                        if stopAtFirstFinding { break run }
+                        break  // the model's view is no longer trustworthy: start afresh
+                    }
                 }
                 if let progress {
                     let now = clock.now

@@ -29,12 +29,11 @@ public struct Differential<Impl: ISMAccess> {
     /// A fresh model for this configuration.
     public func model() -> GoldenModel { GoldenModel(config: config, contents: contents) }
 
-    /// The first divergence of `ops` from a fresh start, or nil when they all agree.
+    /// The first divergence of `ops` from a fresh start, or nil when they all agree. The
+    /// implementation runs them as one batch (`Session.run`).
     public func check(_ ops: [Operation]) throws(AccessError) -> Divergence? {
         var s = try session()
-        for (i, op) in ops.enumerated() {
-            if let d = s.step(op, index: i) { return d }
-        }
-        return nil
+        var rules = RuleSet()
+        return s.run(ops[...], firstIndex: 0, rules: &rules).divergence
     }
 }

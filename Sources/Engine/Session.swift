@@ -3,7 +3,9 @@ import ISMModel
 
 /// One implementation and the model, side by side from the same start: each `step` runs an
 /// operation on both and compares return value, guard bytes, returned bytes and (where the
-/// implementation shows it) the trace.
+/// implementation shows it) the trace; `run` does the same for a window of operations, which
+/// the implementation runs as one batch (`ISMAccess.perform(batch:…)`) before each outcome is
+/// compared with the model's, in order.
 ///
 /// Buffers are exact-size with guard bytes behind them, allocated once and reused, so a
 /// step allocates nothing on the common path.
@@ -12,15 +14,13 @@ public struct Session<Impl: ISMAccess> {
     public private(set) var model: GoldenModel
     public let compareTrace: Bool
 
-    static var guardSize: Int { 16 }
-    static var guardByte: UInt8 { 0xE7 }
+    static var guardSize: Int { BatchBuffers.guardSize }
+    static var guardByte: UInt8 { BatchBuffers.guardByte }
 
-    private var modelBuffer: UnsafeMutableRawBufferPointer
-    private var implBuffer: UnsafeMutableRawBufferPointer
-    private var writeBuffer: UnsafeMutableRawBufferPointer
+    private var modelBuffers = BatchBuffers()
+    private var implBuffers = BatchBuffers()
+    private var results = BatchResults()
     private var modelTrace: [TraceEvent] = []
-    private var implTrace: [TraceEvent] = []
-    private var owner: BufferOwner
 
     /// - Parameters:
     ///   - compareTrace: nil compares traces whenever the implementation shows one.
@@ -28,12 +28,7 @@ public struct Session<Impl: ISMAccess> {
         self.implementation = implementation
         self.model = model
         self.compareTrace = compareTrace ?? implementation.capabilities.trace
-        owner = BufferOwner(count: 3, size: 16384 + Session.guardSize)
-        modelBuffer = owner.buffers[0]
-        implBuffer = owner.buffers[1]
-        writeBuffer = owner.buffers[2]
         modelTrace.reserveCapacity(1024)
-        implTrace.reserveCapacity(1024)
     }
 
     /// Starts over from a fresh implementation and model, keeping the buffers.
@@ -42,18 +37,49 @@ public struct Session<Impl: ISMAccess> {
         self.model = model
     }
 
-    /// Grows the buffers (rarely) so a transfer of `count` bytes plus guard fits.
-    private mutating func ensureCapacity(_ count: Int) {
-        guard count + Session.guardSize > modelBuffer.count else { return }
-        owner = BufferOwner(count: 3, size: count + Session.guardSize)
-        modelBuffer = owner.buffers[0]
-        implBuffer = owner.buffers[1]
-        writeBuffer = owner.buffers[2]
-    }
-
     /// Runs `op` (the `index`-th of its sequence) on both sides; the first difference found, or nil.
     public mutating func step(_ op: Operation, index: Int) -> Divergence? {
-        guard var d = compareStep(op, index: index) else { return nil }
+        var rules = RuleSet()
+        return run(CollectionOfOne(op).map { $0 }[...], firstIndex: index, rules: &rules).divergence
+    }
+
+    /// Runs `ops` (the first is the `firstIndex`-th of its sequence) as one batch on the
+    /// implementation, then compares each outcome with the model's in order. Returns how many
+    /// operations were compared (up to and including a diverging one) and the first divergence;
+    /// `rules` gains the rules the model applied to the compared operations. When the batch is
+    /// cut short by a window the buffers cannot hold, the rest runs as further batches.
+    public mutating func run(_ ops: ArraySlice<Operation>, firstIndex: Int, rules: inout RuleSet) -> (compared: Int, divergence: Divergence?) {
+        var compared = 0
+        var rest = ops
+        while !rest.isEmpty {
+            // A transfer larger than the buffers grows (zeroes) them: it starts a batch of its own,
+            // so an implementation that mirrors the read buffer never has to.
+            var end = rest.startIndex + 1
+            while end < rest.endIndex, !implBuffers.wouldGrow(BatchBuffers.transferCount(rest[end], maxTransfer: Limits.maxTransfer)) {
+                end += 1
+            }
+            let window = rest[rest.startIndex..<end]
+            results.removeAll()
+            implementation.perform(batch: window, buffers: implBuffers, maxTransfer: Limits.maxTransfer, into: &results)
+            for (k, op) in window.enumerated() {
+                let index = firstIndex + compared
+                compared += 1
+                guard k < results.count else {
+                    let why = Breakage.protocolError("the implementation answered \(results.count) of \(window.count) operations")
+                    return (compared, finish(Divergence(index: index, operation: op, aspect: .broken, rule: model.lastDecision.rule,
+                                                         expected: "an answer", actual: why.description, failure: why)))
+                }
+                let d = compare(op, index: index, entry: k)
+                rules.formUnion(model.lastDecision.cited)
+                if let d { return (compared, finish(d)) }
+            }
+            rest = rest[end...]
+        }
+        return (compared, nil)
+    }
+
+    private func finish(_ divergence: Divergence) -> Divergence {
+        var d = divergence
         var path = Array(model.lastDecision.cited)
         if !path.contains(d.rule) { path.append(d.rule) }
         d.cited = path
@@ -61,27 +87,21 @@ public struct Session<Impl: ISMAccess> {
         return d
     }
 
-    private mutating func compareStep(_ op: Operation, index: Int) -> Divergence? {
-        let count = min(op.count ?? 0, Limits.maxTransfer)
-        ensureCapacity(count)
-        if op.isWrite { fillPattern(op, count: count) }
+    /// Runs `op` on the model and compares it with the implementation's `entry`-th result.
+    private mutating func compare(_ op: Operation, index: Int, entry: Int) -> Divergence? {
+        let count = BatchBuffers.transferCount(op, maxTransfer: Limits.maxTransfer)
+        modelBuffers.ensureCapacity(count)
+        if op.isWrite { modelBuffers.fillPattern(op, count: count) }
         let readOffset: UInt64
         switch op {
         case .pread(let o, _, _): readOffset = o
         default: readOffset = model.position
         }
-        if op.isRead {
-            (implBuffer.baseAddress! + count).initializeMemory(as: UInt8.self, repeating: Session.guardByte, count: Session.guardSize)
-        }
-        let expected = Session.perform(op, on: &model, buffer: modelBuffer, writeSource: writeBuffer, count: count)
-        let actual = Session.perform(op, on: &implementation, buffer: implBuffer, writeSource: writeBuffer, count: count)
+        let expected = model.perform(op, buffer: modelBuffers.read, writeSource: modelBuffers.write, count: count)
+        let actual = results.outcomes[entry]
         let decision = model.lastDecision
-        defer {
-            modelTrace.removeAll(keepingCapacity: true)
-            implTrace.removeAll(keepingCapacity: true)
-        }
+        defer { modelTrace.removeAll(keepingCapacity: true) }
         model.takeTrace(into: &modelTrace)
-        implementation.takeTrace(into: &implTrace)
 
         if case .failed(.broken(let failure)) = actual {
             return Divergence(index: index, operation: op, aspect: .broken, rule: decision.rule,
@@ -92,23 +112,22 @@ public struct Session<Impl: ISMAccess> {
                               expected: expected.description, actual: actual.description)
         }
         if op.isRead {
-            let g = UnsafeRawBufferPointer(rebasing: implBuffer[count..<(count + Session.guardSize)])
-            if let bad = g.firstIndex(where: { $0 != Session.guardByte }) {
+            if let bad = results.guardDamage(entry) {
                 return Divergence(index: index, operation: op, aspect: .bufferGuard, rule: .read5,
                                   expected: "no byte written past the \(count)-byte buffer",
                                   actual: "byte \(count + bad) (buffer end + \(bad)) overwritten")
             }
             if case .count(let n) = expected, decision.bytesComparable,
-               let d = compareBytes(n, unknown: decision.unknownBytes) {
+               let d = results.withReadBytes(entry, { compareBytes(n, actual: $0, unknown: decision.unknownBytes) }) {
                 return Divergence(index: index, operation: op, aspect: .bytes,
                                   rule: decision.cited.contains(.profile) ? .profile : .read3, expected: d.0, actual: d.1)
             }
             if case .count(let n) = expected {
-                model.learn(readAt: readOffset, bytes: UnsafeRawBufferPointer(rebasing: implBuffer[0..<n]))
+                results.withReadBytes(entry) { model.learn(readAt: readOffset, bytes: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             }
         }
-        if compareTrace && modelTrace != implTrace {
-            return traceDivergence(op, index: index, decision: decision)
+        if compareTrace && !modelTrace.elementsEqual(results.trace(entry)) {
+            return traceDivergence(op, index: index, decision: decision, implTrace: Array(results.trace(entry)))
         }
         return nil
     }
@@ -120,42 +139,7 @@ public struct Session<Impl: ISMAccess> {
     public static func perform<I: ISMAccess>(
         _ op: Operation, on impl: inout I, buffer: UnsafeMutableRawBufferPointer, writeSource: UnsafeMutableRawBufferPointer, count: Int
     ) -> Outcome {
-        do throws(AccessError) {
-            switch op {
-            case let .pread(offset, _, fault):
-                return .count(try impl.pread(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), offset: offset, fault: fault))
-            case let .pwrite(offset, _, _, fault):
-                return .count(try impl.pwrite(from: UnsafeRawBufferPointer(rebasing: writeSource[0..<count]), offset: offset, fault: fault))
-            case let .read(_, fault):
-                return .count(try impl.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), fault: fault))
-            case let .write(_, _, fault):
-                return .count(try impl.write(from: UnsafeRawBufferPointer(rebasing: writeSource[0..<count]), fault: fault))
-            case let .seek(offset, whence):
-                return .position(try impl.seek(offset: offset, whence: whence))
-            case let .regionInfo(index, argsz):
-                return .region(try impl.regionInfo(index: index, argsz: argsz))
-            case .recoverHandle:
-                try impl.recoverHandle(); return .done
-            case let .attachPeer(failPool):
-                try impl.attachPeer(failPool: failPool); return .done
-            case .detachPeer:
-                try impl.detachPeer(); return .done
-            case .checkResources:
-                return .resources(try impl.resources())
-            }
-        } catch {
-            return .failed(error)
-        }
-    }
-
-    private func fillPattern(_ op: Operation, count: Int) {
-        let pattern: UInt8
-        switch op {
-        case .pwrite(_, _, let p, _), .write(_, let p, _): pattern = p
-        default: return
-        }
-        let out = writeBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<count { out[i] = DeviceContents.patternByte(pattern, i) }
+        impl.perform(op, buffer: buffer, writeSource: writeSource, count: count)
     }
 
     // MARK: comparing
@@ -176,16 +160,17 @@ public struct Session<Impl: ISMAccess> {
         return decision.rule
     }
 
-    private func compareBytes(_ n: Int, unknown: [Range<Int>]) -> (String, String)? {
-        let m = modelBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let a = implBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    private func compareBytes(_ n: Int, actual: UnsafeRawBufferPointer, unknown: [Range<Int>]) -> (String, String)? {
+        let m = modelBuffers.read.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard n > 0, let base = actual.baseAddress else { return nil }
+        let a = base.assumingMemoryBound(to: UInt8.self)
         var u = 0
         var i = 0
         while i < n {
             if u < unknown.count, unknown[u].contains(i) { i = unknown[u].upperBound; u += 1; continue }
             if m[i] != a[i] {
                 let end = min(n, i + 16)
-                func hexBytes(_ p: UnsafeMutablePointer<UInt8>) -> String {
+                func hexBytes(_ p: UnsafePointer<UInt8>) -> String {
                     (i..<end).map { p[$0] < 16 ? "0" + String(p[$0], radix: 16) : String(p[$0], radix: 16) }.joined(separator: " ")
                 }
                 return ("bytes[\(i)...] = \(hexBytes(m))", "bytes[\(i)...] = \(hexBytes(a))")
@@ -195,7 +180,7 @@ public struct Session<Impl: ISMAccess> {
         return nil
     }
 
-    private func traceDivergence(_ op: Operation, index: Int, decision: Decision) -> Divergence {
+    private func traceDivergence(_ op: Operation, index: Int, decision: Decision, implTrace: [TraceEvent]) -> Divergence {
         let k = zip(modelTrace, implTrace).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset ?? min(modelTrace.count, implTrace.count)
         func show(_ t: [TraceEvent]) -> String {
             let shown = t.prefix(12).map(\.description).joined(separator: ", ")
@@ -215,15 +200,3 @@ public struct Session<Impl: ISMAccess> {
     }
 }
 
-/// Owns the session's buffers and frees them when the last session copy is gone.
-final class BufferOwner {
-    let buffers: [UnsafeMutableRawBufferPointer]
-    init(count: Int, size: Int) {
-        buffers = (0..<count).map { _ in
-            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-            b.initializeMemory(as: UInt8.self, repeating: 0)
-            return b
-        }
-    }
-    deinit { for b in buffers { b.deallocate() } }
-}

@@ -1,6 +1,8 @@
 /*
  * wire.c: the host side of ismkit's line-based wire protocol, version 1 (docs/wire-protocol.md).
- * One request line in, one response line out; traces ride along with every response.
+ * One request line in, one response line out, each response written out before the next request
+ * runs (so a client that sends many requests before reading knows which one a crash cut off);
+ * traces ride along with every response. Feature `carry`: CARRY and the `=` initial buffer.
  */
 #include "wire.h"
 
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void out_flush(void) { fflush(stdout); }
@@ -170,6 +173,31 @@ static char *read_line(char **buf, size_t *cap)
 
 #define MAX_TOKENS 16
 
+/* The client's read buffer as a client that reuses one buffer for its reads sees it (feature
+ * `carry`): CARRY sets it; a read whose initial buffer is `=` starts from its first `count`
+ * bytes after the 16 bytes behind them are set to the guard value 0xe7, and leaves its buffer in it. */
+struct carry {
+	unsigned char *bytes;
+	size_t len;
+};
+
+#define CARRY_GUARD_SIZE 16
+#define CARRY_GUARD_BYTE 0xe7
+
+/* Makes the carry at least `need` bytes long (new bytes zero); 0 when memory ran out. */
+static int carry_reserve(struct carry *c, size_t need)
+{
+	if (need <= c->len)
+		return 1;
+	unsigned char *p = realloc(c->bytes, need);
+	if (!p)
+		return 0;
+	memset(p + c->len, 0, need - c->len);
+	c->bytes = p;
+	c->len = need;
+	return 1;
+}
+
 /* Grows the transfer buffer to at least `need` bytes; 0 when memory ran out (buffer freed). */
 static int ensure_capacity(unsigned char **buf, size_t *cap, size_t need)
 {
@@ -179,6 +207,181 @@ static int ensure_capacity(unsigned char **buf, size_t *cap, size_t need)
 	*buf = malloc(need);
 	*cap = *buf ? need : 0;
 	return *buf != NULL;
+}
+
+/* --- the benchmark loop (ISMKIT_WIRE_LOOP=FILE) ------------------------------------------ */
+
+/* One request of a loop script, parsed before the loop starts. */
+struct loop_op {
+	enum { L_PREAD, L_READ, L_PWRITE, L_WRITE, L_SEEK, L_INFO, L_RECOVER, L_ATTACH, L_DETACH, L_RESOURCES, L_RESET } kind;
+	uint64_t off;
+	size_t count;
+	int arg;
+	struct ismkit_fault fault;
+	unsigned char *data;
+};
+
+/*
+ * The baseline of `ismkit bench driver-source`: runs the requests of FILE (a CONFIG line, then
+ * request lines of this protocol, RESET between sequences) through the same functions the
+ * protocol calls, with no parsing, encoding or checking inside the timed loop (the trace is
+ * drained, as every response drains it). The script runs again and again until at least
+ * ISMKIT_WIRE_LOOP_SECONDS (default 1) have passed; prints `LOOP <operations> <nanoseconds>`
+ * (RESET lines are not counted as operations) and returns 0, or 2 on a bad script.
+ */
+static int run_loop(const struct ismkit_api *api, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	struct ismkit_config config;
+	struct loop_op *ops = NULL;
+	size_t n = 0, ops_cap = 0, counted = 0, xfer_cap = 16;
+	int have_config = 0;
+	if (!f) {
+		fprintf(stderr, "loop: cannot open %s\n", path);
+		return 2;
+	}
+	for (ssize_t len; (len = getline(&line, &cap, f)) >= 0;) {
+		char *tok[MAX_TOKENS];
+		int nt = 0;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		for (char *save = NULL, *t = strtok_r(line, " ", &save); t && nt < MAX_TOKENS; t = strtok_r(NULL, " ", &save))
+			tok[nt++] = t;
+		if (nt == 0)
+			continue;
+		if (strcmp(tok[0], "CONFIG") == 0 && nt == 12 && !have_config) {
+			memset(&config, 0, sizeof(config));
+			for (int i = 0; i < 6; i++)
+				config.bar_lengths[i] = strtoull(tok[1 + i], NULL, 10);
+			config.config_size = strtoull(tok[7], NULL, 10);
+			config.maxstbl = strtoull(tok[8], NULL, 10);
+			config.peer_maxstbl = strtoull(tok[9], NULL, 10);
+			config.content_seed = strtoull(tok[10], NULL, 10);
+			config.strict_store_blocks = atoi(tok[11]);
+			have_config = 1;
+			continue;
+		}
+		if (n == ops_cap) {
+			ops_cap = ops_cap ? 2 * ops_cap : 1024;
+			ops = realloc(ops, ops_cap * sizeof(*ops));
+			if (!ops) {
+				fprintf(stderr, "loop: out of memory\n");
+				return 2;
+			}
+		}
+		struct loop_op *o = &ops[n];
+		memset(o, 0, sizeof(*o));
+		const char *c = tok[0];
+		int ok = have_config;
+		if ((strcmp(c, "PREAD") == 0 && nt == 5) || (strcmp(c, "READ") == 0 && nt == 4)) {
+			int p = c[0] == 'P';
+			o->kind = p ? L_PREAD : L_READ;
+			o->off = p ? strtoull(tok[1], NULL, 10) : 0;
+			o->count = strtoull(tok[p ? 2 : 1], NULL, 10);
+			ok = ok && parse_fault(tok[p ? 3 : 2], &o->fault) == 0;
+		} else if ((strcmp(c, "PWRITE") == 0 && nt == 4) || (strcmp(c, "WRITE") == 0 && nt == 3)) {
+			int p = c[0] == 'P';
+			const char *hex = tok[p ? 3 : 2];
+			o->kind = p ? L_PWRITE : L_WRITE;
+			o->off = p ? strtoull(tok[1], NULL, 10) : 0;
+			o->count = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			o->data = malloc(o->count + 1);
+			ok = ok && o->data && parse_fault(tok[p ? 2 : 1], &o->fault) == 0 && parse_bytes(hex, o->data, o->count) == 0;
+		} else if (strcmp(c, "SEEK") == 0 && nt == 3) {
+			o->kind = L_SEEK;
+			o->off = (uint64_t)strtoll(tok[1], NULL, 10);
+			o->arg = strcmp(tok[2], "cur") == 0;
+		} else if (strcmp(c, "INFO") == 0 && nt == 3) {
+			o->kind = L_INFO;
+			o->off = strtoul(tok[1], NULL, 10);
+			o->count = strtoul(tok[2], NULL, 10);
+		} else if (strcmp(c, "RECOVER") == 0) {
+			o->kind = L_RECOVER;
+		} else if (strcmp(c, "ATTACH") == 0 && nt == 2) {
+			o->kind = L_ATTACH;
+			o->arg = atoi(tok[1]);
+		} else if (strcmp(c, "DETACH") == 0) {
+			o->kind = L_DETACH;
+		} else if (strcmp(c, "RESOURCES") == 0) {
+			o->kind = L_RESOURCES;
+		} else if (strcmp(c, "RESET") == 0) {
+			o->kind = L_RESET;
+		} else {
+			ok = 0;
+		}
+		if (!ok) {
+			fprintf(stderr, "loop: %s: bad line %zu (CONFIG first, then requests)\n", path, n + 1);
+			return 2;
+		}
+		if (o->count + 1 > xfer_cap)
+			xfer_cap = o->count + 1;
+		counted += o->kind != L_RESET;
+		n++;
+	}
+	fclose(f);
+	free(line);
+	if (!have_config || counted == 0) {
+		fprintf(stderr, "loop: %s: no CONFIG or no operations\n", path);
+		return 2;
+	}
+	const char *secs = getenv("ISMKIT_WIRE_LOOP_SECONDS");
+	double min_seconds = secs ? atof(secs) : 1.0;
+	unsigned char *xfer = calloc(1, xfer_cap);
+	struct ismkit_event ev[256];
+	struct ismkit_region_info ri;
+	struct ismkit_resources r;
+	int err = 0;
+	uint64_t total = 0, sink = 0;
+	struct timespec t0, t1;
+	struct ismkit_access *a = api->open(&config, &err);
+	if (!a || !xfer) {
+		fprintf(stderr, "loop: cannot open the device (errno %d)\n", err);
+		return 2;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double elapsed = 0;
+	do {
+		for (size_t i = 0; i < n; i++) {
+			struct loop_op *o = &ops[i];
+			int64_t rc = 0;
+			switch (o->kind) {
+			case L_PREAD: rc = api->pread(a, xfer, o->count, o->off, &o->fault); break;
+			case L_READ: rc = api->read(a, xfer, o->count, &o->fault); break;
+			case L_PWRITE: rc = api->pwrite(a, o->data, o->count, o->off, &o->fault); break;
+			case L_WRITE: rc = api->write(a, o->data, o->count, &o->fault); break;
+			case L_SEEK: rc = api->seek(a, (int64_t)o->off, o->arg); break;
+			case L_INFO: rc = api->region_info(a, (uint32_t)o->off, (uint32_t)o->count, &ri); break;
+			case L_RECOVER: rc = api->recover_handle(a); break;
+			case L_ATTACH: rc = api->attach_peer(a, o->arg); break;
+			case L_DETACH: rc = api->detach_peer(a); break;
+			case L_RESOURCES: rc = api->resources(a, &r); break;
+			case L_RESET:
+				api->close(a);
+				a = api->open(&config, &err);
+				if (!a) {
+					fprintf(stderr, "loop: cannot open the device again (errno %d)\n", err);
+					return 2;
+				}
+				continue;
+			}
+			sink += (uint64_t)rc;
+			while (api->take_trace(a, ev, 256) == 256)
+				;
+		}
+		total += counted;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	} while (elapsed < min_seconds);
+	api->close(a);
+	printf("LOOP %llu %.0f %llu\n", (unsigned long long)total, elapsed * 1e9, (unsigned long long)(sink & 1));
+	out_flush();
+	for (size_t i = 0; i < n; i++)
+		free(ops[i].data);
+	free(ops);
+	free(xfer);
+	return 0;
 }
 
 int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
@@ -197,7 +400,12 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 		out_flush();
 		return 3;
 	}
-	printf("ISMKIT-WIRE %d %s %u %s\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
+	struct carry carry = { NULL, 0 };
+
+	const char *loop = getenv("ISMKIT_WIRE_LOOP");
+	if (loop && *loop)
+		return run_loop(api, loop);
+	printf("ISMKIT-WIRE %d %s %u %s carry\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
 	       impl_name);
 	out_flush();
 
@@ -266,6 +474,18 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, text);
 			continue;
 		}
+		if (strcmp(cmd, "CARRY") == 0) {
+			const char *hex = nt == 2 ? tok[1] : "";
+			size_t n = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			if (nt != 2 || !carry_reserve(&carry, n) || parse_bytes(hex, carry.bytes, n)) {
+				protocol_error("CARRY data");
+				continue;
+			}
+			if (carry.len > n)
+				memset(carry.bytes + n, 0, carry.len - n);
+			respond(api, a, 0, NULL, 0, "-");
+			continue;
+		}
 		if (!a) {
 			protocol_error("CONFIG first");
 			continue;
@@ -287,12 +507,23 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				protocol_error("count too large for this host");
 				continue;
 			}
-			if (parse_bytes(tok[positional ? 4 : 3], xfer, count)) {
+			const char *init = tok[positional ? 4 : 3];
+			int carried = strcmp(init, "=") == 0;
+			if (carried) {
+				if (!carry_reserve(&carry, count + CARRY_GUARD_SIZE)) {
+					protocol_error("count too large for this host");
+					continue;
+				}
+				memset(carry.bytes + count, CARRY_GUARD_BYTE, CARRY_GUARD_SIZE);
+				memcpy(xfer, carry.bytes, count);
+			} else if (parse_bytes(init, xfer, count)) {
 				protocol_error("init bytes");
 				continue;
 			}
 			int64_t rc = positional ? api->pread(a, xfer, count, off, &fault)
 						: api->read(a, xfer, count, &fault);
+			if (carried)
+				memcpy(carry.bytes, xfer, count);
 			respond(api, a, rc, xfer, count, NULL);
 			continue;
 		}
@@ -367,5 +598,6 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 		api->close(a);
 	free(line);
 	free(xfer);
+	free(carry.bytes);
 	return 0;
 }

@@ -40,8 +40,7 @@ public struct WireAccess: ISMAccess {
     /// A `RESET` that does not answer OK drops that process and starts a fresh one.
     public init(command: [String], config: DeviceConfig, timeout: Duration = .seconds(10),
                 environment: [String: String] = [:], reuse: IdleProcessPool? = nil) throws(AccessError) {
-        let bars = config.barLengths.map(String.init).joined(separator: " ")
-        let line = "CONFIG \(bars) \(config.configSize) \(config.maxstbl) \(config.peerMaxstbl) \(config.contentSeed) \(config.storeBlocks == .strict ? 1 : 0)"
+        let line = Self.configRequest(config)
         let key = ([timeout.description, line] + command + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             .joined(separator: "\u{1}")
         if let reuse, let (p, reply) = reuse.takeReset(key: key) {
@@ -55,6 +54,12 @@ public struct WireAccess: ISMAccess {
         connection = Connection(process: p, capabilities: Self.capabilities(p))
         _ = try call(line)
         if let reuse { connection.reuse = (reuse, key) }
+    }
+
+    /// The `CONFIG` request for `config`.
+    static func configRequest(_ config: DeviceConfig) -> String {
+        let bars = config.barLengths.map(String.init).joined(separator: " ")
+        return "CONFIG \(bars) \(config.configSize) \(config.maxstbl) \(config.peerMaxstbl) \(config.contentSeed) \(config.storeBlocks == .strict ? 1 : 0)"
     }
 
     private static func capabilities(_ p: WireProcess) -> Capabilities {
@@ -161,6 +166,148 @@ public struct WireAccess: ISMAccess {
         connection.trace.append(contentsOf: reply.trace)
         if reply.status == .err { throw .errno(Errno(rawValue: CInt(reply.value))) }
         return Int(reply.value)
+    }
+
+    // MARK: batches
+
+    /// Whether the process mirrors the client's read buffer (feature `carry`), so a window of
+    /// operations can be sent before any answer comes back.
+    public var pipelines: Bool { connection.process.features.contains("carry") }
+
+    /// Sends the whole window (after a `CARRY` of the read buffer's bytes the window's reads can
+    /// see) before reading the answers, when the process mirrors the read buffer; else one by
+    /// one. A breakage in the middle is the outcome of the operation whose answer never came.
+    public mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
+                                 into results: inout BatchResults) {
+        guard pipelines, operations.count > 1,
+              !operations.contains(where: { buffers.wouldGrow(BatchBuffers.transferCount($0, maxTransfer: maxTransfer)) }) else {
+            performOneByOne(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+            return
+        }
+        let ops = Array(operations)
+        var seen = 0
+        for op in ops where op.isRead { seen = max(seen, BatchBuffers.transferCount(op, maxTransfer: maxTransfer) + BatchBuffers.guardSize) }
+        var text: [UInt8] = []
+        text.reserveCapacity(64 * (ops.count + 1) + 2 * seen)
+        var ends: [Int] = []
+        ends.reserveCapacity(ops.count + 1)
+        text.append(contentsOf: "CARRY ".utf8)
+        Self.appendHex(UnsafeRawBufferPointer(rebasing: buffers.read[0..<seen]), dashWhenZero: true, to: &text)
+        text.append(10)
+        ends.append(text.count)
+        for op in ops {
+            let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
+            if op.isWrite { buffers.fillPattern(op, count: count) }
+            Self.appendRequest(op, count: count, writeData: UnsafeRawBufferPointer(rebasing: buffers.write[0..<count]), to: &text)
+            text.append(10)
+            ends.append(text.count)
+        }
+        var pendingTrace = connection.trace
+        connection.trace.removeAll(keepingCapacity: true)
+        var answered = 0
+        let process = connection.process
+        do throws(AccessError) {
+            try process.pipeline(text, ends: ends, answered: &answered) { (i: Int, line: String) throws(AccessError) in
+                let reply: WireReply
+                do throws(Breakage) { reply = try WireReply.parse(line) } catch { throw process.fail(error) }
+                if i == 0 {
+                    guard reply.status == .ok else { throw process.fail(.protocolError("CARRY answered \(line.prefix(60))")) }
+                    pendingTrace.append(contentsOf: reply.trace)
+                    return
+                }
+                let op = ops[i - 1]
+                let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
+                var trace = reply.trace
+                if !pendingTrace.isEmpty {
+                    trace = pendingTrace + trace
+                    pendingTrace.removeAll()
+                }
+                if op.isRead {
+                    buffers.armGuard(after: count)
+                    guard Self.unhex(reply.data, into: UnsafeMutableRawBufferPointer(rebasing: buffers.read[0..<count])) else {
+                        throw process.fail(.protocolError("\(reply.data.count / 2) data bytes for a \(count)-byte buffer"))
+                    }
+                    results.append(try Self.outcome(op, reply, process), readBytes: UnsafeRawBufferPointer(rebasing: buffers.read[0..<count]),
+                                   guardDamage: buffers.guardDamage(after: count), trace: trace)
+                } else {
+                    results.append(try Self.outcome(op, reply, process), readBytes: nil, guardDamage: nil, trace: trace)
+                }
+            }
+        } catch {
+            // The operation whose answer never came (or could not be read) broke the implementation.
+            let k = max(0, answered - 1)
+            guard k < ops.count else { return }
+            let op = ops[k]
+            let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
+            if op.isRead {
+                buffers.armGuard(after: count)
+                results.append(.failed(error), readBytes: UnsafeRawBufferPointer(rebasing: buffers.read[0..<count]), guardDamage: nil,
+                               trace: pendingTrace)
+            } else {
+                results.append(.failed(error), readBytes: nil, guardDamage: nil, trace: pendingTrace)
+            }
+        }
+    }
+
+    /// What an answer means for `op`: the `ISMAccess` call's result, or its error.
+    private static func outcome(_ op: Operation, _ r: WireReply, _ process: WireProcess) throws(AccessError) -> Outcome {
+        if r.status == .err { return .failed(.errno(Errno(rawValue: CInt(r.value)))) }
+        switch op {
+        case .pread, .read, .pwrite, .write: return .count(Int(r.value))
+        case .seek: return .position(r.value)
+        case let .regionInfo(index, _):
+            let p = r.data.split(separator: ".")
+            guard p.count == 3, let off = UInt64(p[0]), let size = UInt64(p[1]), let flags = UInt32(p[2]) else {
+                throw process.fail(.protocolError("bad region info \"\(r.data.prefix(60))\""))
+            }
+            return .region(RegionInfo(index: index, offset: off, size: size, flags: RegionFlags(rawValue: flags)))
+        case .recoverHandle, .attachPeer, .detachPeer: return .done
+        case .checkResources:
+            let p = r.data.split(separator: ".")
+            guard p.count == 2, let pools = Int(p[0]), let leaked = Int(p[1]) else {
+                throw process.fail(.protocolError("bad resource counts \"\(r.data.prefix(60))\""))
+            }
+            return .resources(ResourceCounts(livePools: pools, leakedObjects: leaked))
+        }
+    }
+
+    /// The request line for `op` (without its newline); a read starts from the mirrored buffer (`=`).
+    static func appendRequest(_ op: Operation, count: Int, writeData: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        switch op {
+        case let .pread(offset, _, fault): put("PREAD \(offset) \(count) \(token(fault)) =")
+        case let .read(_, fault): put("READ \(count) \(token(fault)) =")
+        case let .pwrite(offset, _, _, fault):
+            put("PWRITE \(offset) \(token(fault)) ")
+            appendHex(writeData, dashWhenZero: false, to: &out)
+        case let .write(_, _, fault):
+            put("WRITE \(token(fault)) ")
+            appendHex(writeData, dashWhenZero: false, to: &out)
+        case let .seek(offset, whence): put("SEEK \(offset) \(whence == .set ? "set" : "cur")")
+        case let .regionInfo(index, argsz): put("INFO \(index) \(argsz)")
+        case .recoverHandle: put("RECOVER")
+        case let .attachPeer(failPool): put("ATTACH \(failPool ? 1 : 0)")
+        case .detachPeer: put("DETACH")
+        case .checkResources: put("RESOURCES")
+        }
+    }
+
+    /// Appends `b` as lowercase hex, or `-` when it is empty (or, with `dashWhenZero`, all zeros).
+    static func appendHex(_ b: UnsafeRawBufferPointer, dashWhenZero: Bool, to out: inout [UInt8]) {
+        if b.isEmpty || (dashWhenZero && b.allSatisfy { $0 == 0 }) {
+            out.append(UInt8(ascii: "-"))
+            return
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: b.count * 2))
+        out.withUnsafeMutableBufferPointer { o in
+            var i = start
+            for byte in b {
+                o[i] = digits[Int(byte >> 4)]
+                o[i + 1] = digits[Int(byte & 15)]
+                i += 2
+            }
+        }
     }
 
     // MARK: encoding

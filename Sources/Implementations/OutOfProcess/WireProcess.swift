@@ -30,6 +30,10 @@ final class WireProcess {
     private var exitStatus: Int32 = 0
     /// The greeting line's fields (after `greet()`).
     private(set) var hello: [Substring] = []
+    /// The optional features the greeting names (its sixth field, comma-separated), e.g. `carry`.
+    var features: Set<Substring> {
+        hello.count >= 6 ? Set(hello[5].split(separator: ",")) : []
+    }
     /// True while the process may serve another operation sequence: never broken (crash,
     /// hang, time-out, sanitizer report, protocol error) and not ended.
     var reusable: Bool { brokenReason == nil && !exited }
@@ -168,31 +172,93 @@ final class WireProcess {
 
     private func readLine(context: String) throws(AccessError) -> String {
         let deadline = ContinuousClock.now + timeout
-        var scanFrom = inboxStart
         while true {
-            if let nl = inbox[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: inbox[inboxStart..<nl], as: UTF8.self)
-                inboxStart = nl + 1
-                if inboxStart > 1 << 16 || inboxStart == inbox.count {
-                    inbox.removeSubrange(0..<inboxStart)
-                    inboxStart = 0
-                }
-                return line
+            if let line = takeLine() { return line }
+            if try receive(context: context) { continue }
+            guard try wait(for: Int16(POLLIN), until: deadline) else {
+                throw fail(.hang(timeoutSeconds: timeout.seconds, during: context))
             }
+        }
+    }
+
+    /// Where the search for the next line's end goes on in `inbox`.
+    private var scanFrom = 0
+
+    /// The next complete line in the inbox (without its newline), or nil.
+    private func takeLine() -> String? {
+        guard let nl = inbox[max(scanFrom, inboxStart)...].firstIndex(of: UInt8(ascii: "\n")) else {
             scanFrom = inbox.count
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n > 0 {
-                inbox.append(contentsOf: chunk[0..<n])
-                continue
+            return nil
+        }
+        let line = String(decoding: inbox[inboxStart..<nl], as: UTF8.self)
+        inboxStart = nl + 1
+        if inboxStart > 1 << 16 || inboxStart == inbox.count {
+            inbox.removeSubrange(0..<inboxStart)
+            inboxStart = 0
+        }
+        scanFrom = inboxStart
+        return line
+    }
+
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+
+    /// Reads what the socket has into the inbox: true when bytes came, false when none are
+    /// there yet; throws the death reason when the other side closed its end.
+    private func receive(context: @autoclosure () -> String = "") throws(AccessError) -> Bool {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        if n > 0 {
+            inbox.append(contentsOf: chunk[0..<n])
+            return true
+        }
+        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return false }
+        throw fail(deathReason(during: "waiting for the answer to \(context())"))
+    }
+
+    /// Sends every request in `requests` (lines; `ends[i]` is the index just past the `i`-th
+    /// line's newline) while reading the answers, and hands each answer line to `answer` in
+    /// order with its request's index, so the other side never waits for the client between
+    /// requests. The time-out waits for progress: each answer resets it.
+    ///
+    /// When the process breaks (hangs, crashes, dies, or `answer` throws), what it answered
+    /// before has been handed over; the thrown breakage names the request whose answer never
+    /// came, and `answered` says how many came.
+    func pipeline(_ requests: [UInt8], ends: [Int], answered: inout Int,
+                  answer: (Int, String) throws(AccessError) -> Void) throws(AccessError) {
+        if let brokenReason { throw .broken(brokenReason) }
+        func context(_ i: Int) -> String {
+            let start = i == 0 ? 0 : ends[i - 1]
+            let line = String(decoding: requests[start..<(ends[i] - 1)], as: UTF8.self)
+            return "\"\(line.prefix(40))\(line.count > 40 ? "…" : "")\""
+        }
+        var sent = 0
+        var sendClosed = false
+        var deadline = ContinuousClock.now + timeout
+        answered = 0
+        while answered < ends.count {
+            while answered < ends.count, let line = takeLine() {
+                try answer(answered, line)
+                answered += 1
+                deadline = ContinuousClock.now + timeout
             }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                guard try wait(for: Int16(POLLIN), until: deadline) else {
-                    throw fail(.hang(timeoutSeconds: timeout.seconds, during: context))
+            if answered == ends.count { break }
+            var progress = false
+            if sent < requests.count && !sendClosed {
+                let n = requests.withUnsafeBytes { p in
+                    Glibc.send(fd, p.baseAddress! + sent, p.count - sent, Int32(MSG_NOSIGNAL))
                 }
-                continue
+                if n > 0 {
+                    sent += n
+                    progress = true
+                } else if !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                    sendClosed = true  // it stopped reading: its answers so far are still to be read
+                }
             }
-            throw fail(deathReason(during: "waiting for the answer to \(context)"))
+            if try receive(context: context(answered)) { continue }
+            if progress { continue }
+            let events = sent < requests.count && !sendClosed ? Int16(POLLIN) | Int16(POLLOUT) : Int16(POLLIN)
+            guard try wait(for: events, until: deadline) else {
+                throw fail(.hang(timeoutSeconds: timeout.seconds, during: context(answered)))
+            }
         }
     }
 

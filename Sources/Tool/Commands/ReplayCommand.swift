@@ -57,13 +57,11 @@ struct Replay: ParsableCommand {
             + "\(repro.device.profile.rawValue) profile, \(repro.device.hostByteOrder.rawValue)-endian host")
         var session: Session<AnyISMAccess>
         do { session = try diff.session() } catch { throw UsageError("cannot start \(repro.target): \(error)") }
-        var found: Divergence?
-        for (i, op) in repro.operations.enumerated() {
-            let d = session.step(op, index: i)
-            if verbose || d != nil {
-                print("  \(i + 1). \(op.summary(in: repro.device.layout))\(d == nil ? ": agrees" : "")")
-            }
-            if let d { found = d; break }
+        // The same batch path as the run that found it: all operations handed over at once.
+        var rules = RuleSet()
+        let (compared, found) = session.run(repro.operations[...], firstIndex: 0, rules: &rules)
+        for (i, op) in repro.operations.prefix(compared).enumerated() where verbose || i == found?.index {
+            print("  \(i + 1). \(op.summary(in: repro.device.layout))\(i == found?.index ? "" : ": agrees")")
         }
         var findings: [Finding] = []
         if let d = found {
