@@ -3,6 +3,7 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -16,8 +17,13 @@ enum {
 	C_SEEK = 0x05,
 	C_INFO = 0x06,
 	C_REOPEN = 0x07,
-	C_INIT = 0x80, /* PREAD/READ: the initial buffer follows (else it is all zeros) */
+	C_CARRY = 0x08,
+	C_INIT = 0x80,     /* PREAD/READ: the initial buffer follows (else it is all zeros) */
+	C_FROM = 0x40,     /* PREAD/READ: the read starts from the carry buffer and leaves its buffer there */
 };
+
+#define GUARD_SIZE 16   /* a client's guard bytes after its read buffer (BatchBuffers.guardSize) */
+#define GUARD_BYTE 0xe7 /* their value (BatchBuffers.guardByte) */
 
 enum { A_OK = 0, A_ERR = 1, A_BAD = 2 };
 
@@ -75,6 +81,22 @@ static size_t bad_frame(struct server *s, const char *what, size_t avail)
 	return avail ? avail : 1; /* everything buffered is dropped */
 }
 
+/* Makes the carry buffer at least n bytes long (new bytes zero); -1 (oom) if it cannot grow. */
+static int carry_reserve(struct server *s, size_t n)
+{
+	if (n <= s->carry_len)
+		return 0;
+	unsigned char *p = realloc(s->carry, n);
+	if (!p) {
+		s->oom = 1;
+		return -1;
+	}
+	memset(p + s->carry_len, 0, n - s->carry_len);
+	s->carry = p;
+	s->carry_len = n;
+	return 0;
+}
+
 static size_t do_read(struct server *s, const unsigned char *p, size_t avail, int positional)
 {
 	size_t head = positional ? 13 : 5;
@@ -84,17 +106,22 @@ static size_t do_read(struct server *s, const unsigned char *p, size_t avail, in
 	uint32_t count = get32(p + head - 4);
 	if (count > MAX_COUNT)
 		return bad_frame(s, "count too large for the agent", avail);
-	int init = p[0] & C_INIT;
+	int init = p[0] & C_INIT, from = p[0] & C_FROM;
 	size_t need = head + (init ? count : 0);
 	if (avail < need)
 		return 0;
+	if (from && carry_reserve(s, (size_t)count + GUARD_SIZE))
+		return need;
 	unsigned char *a = answer(s, 5 + (size_t)count);
 	if (!a)
 		return need;
 	unsigned char *buf = a + 5; /* the call reads straight into the answer */
 	if (init)
 		memcpy(buf, p + head, count);
-	else
+	else if (from) {
+		memset(s->carry + count, GUARD_BYTE, GUARD_SIZE);
+		memcpy(buf, s->carry, count);
+	} else
 		memset(buf, 0, count);
 	call_begin(s, (size_t)((char *)a - s->ob)); /* the answer being filled is not settled yet */
 	if (positional)
@@ -106,7 +133,27 @@ static size_t do_read(struct server *s, const unsigned char *p, size_t avail, in
 		s->pos += (uint64_t)rc;
 	a[0] = rc < 0 ? A_ERR : A_OK;
 	put32(a + 1, rc < 0 ? (uint32_t)(err > 0 ? err : EIO) : (uint32_t)rc);
+	if (from)
+		memcpy(s->carry, buf, count);
 	return need;
+}
+
+/* CARRY: the carry buffer becomes these bytes (zeros beyond them). */
+static size_t do_carry(struct server *s, const unsigned char *p, size_t avail)
+{
+	if (avail < 5)
+		return 0;
+	uint32_t n = get32(p + 1);
+	if (n > MAX_COUNT)
+		return bad_frame(s, "count too large for the agent", avail);
+	if (avail < 5 + (size_t)n)
+		return 0;
+	if (carry_reserve(s, n) == 0) {
+		memcpy(s->carry, p + 5, n);
+		memset(s->carry + n, 0, s->carry_len - n);
+		status32(s, 0, 0, 0);
+	}
+	return 5 + (size_t)n;
 }
 
 static size_t do_write(struct server *s, const unsigned char *p, size_t avail, int positional)
@@ -198,10 +245,14 @@ size_t compact_frame(struct server *s, const unsigned char *p, size_t avail)
 		return 1;
 	case C_PREAD:
 	case C_PREAD | C_INIT:
+	case C_PREAD | C_FROM:
 		return do_read(s, p, avail, 1);
 	case C_READ:
 	case C_READ | C_INIT:
+	case C_READ | C_FROM:
 		return do_read(s, p, avail, 0);
+	case C_CARRY:
+		return do_carry(s, p, avail);
 	case C_PWRITE:
 		return do_write(s, p, avail, 1);
 	case C_WRITE:

@@ -2,18 +2,23 @@
 the VM job's host client: request encoders and an answer reader."""
 import struct
 
-END, PREAD, PWRITE, READ, WRITE, SEEK, INFO, REOPEN, INIT = 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x80
+END, PREAD, PWRITE, READ, WRITE, SEEK, INFO, REOPEN, CARRY = 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
+INIT, FROM = 0x80, 0x40
 OK, ERR, BAD = 0, 1, 2
 
 
-def pread(offset, count, init=None):
+def pread(offset, count, init=None, carry=False):
+    if carry:
+        return struct.pack("<BQI", PREAD | FROM, offset, count)
     if init is None:
         return struct.pack("<BQI", PREAD, offset, count)
     assert len(init) == count
     return struct.pack("<BQI", PREAD | INIT, offset, count) + init
 
 
-def read(count, init=None):
+def read(count, init=None, carry=False):
+    if carry:
+        return struct.pack("<BI", READ | FROM, count)
     if init is None:
         return struct.pack("<BI", READ, count)
     return struct.pack("<BI", READ | INIT, count) + init
@@ -35,6 +40,10 @@ def info(index, argsz):
     return struct.pack("<BII", INFO, index, argsz)
 
 
+def carry(data):
+    return struct.pack("<BI", CARRY, len(data)) + data
+
+
 def reopen():
     return bytes([REOPEN])
 
@@ -52,7 +61,7 @@ def answer(take, frame):
         while not line.endswith(b"\n"):
             line += take(1)
         return BAD, 0, line[:-1].decode("ascii", "replace")
-    op = frame[0] & 0x7F
+    op = frame[0] & ~(INIT | FROM) & 0xFF
     if op == SEEK:
         return status, struct.unpack("<Q", take(8))[0], None
     value = struct.unpack("<I", take(4))[0]

@@ -22,6 +22,8 @@ struct server {
 	size_t xcap;
 	int oom;                     /* a buffer could not grow: the session ends */
 	int compact;                 /* requests and answers are compact frames (compact.c) */
+	unsigned char *carry;        /* compact frames: the carry buffer (a client's reused read buffer) */
+	size_t carry_len;
 	/* The watchdog (serve.c): the loop holds `lock` except during a device system call, so while
 	 * one runs long the watchdog thread can write out the answers before it (ob[sent, settled)). */
 	pthread_mutex_t lock;
