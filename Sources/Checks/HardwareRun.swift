@@ -191,9 +191,13 @@ public struct HardwareRun<Device: HardwareDevice> {
         campaign.shrink = .init(checks: shrinkChecks, afterHang: min(8, shrinkChecks))
         campaign.check = "hardware"
         campaign.first = first
-        // The host guard holds writes back one at a time; a read-only run of generated
-        // operations has no writes to hold back, so its sequences run in batches.
-        if hostGuard && (fixed != nil || !allowList.isReadOnly) { campaign.skip = { device, op in device.refuses(op) } }
+        // A run that may write goes one operation at a time: the host guard decides on each write
+        // where the device stands, and no write is sent past a divergence. A read-only run of
+        // generated operations runs its sequences in batches.
+        if fixed != nil || !allowList.isReadOnly {
+            campaign.batchSize = 1
+            if hostGuard { campaign.skip = { device, op in device.refuses(op) } }
+        }
         campaign.progressInterval = .seconds(2)
         if let progress { campaign.progress = { p in progress(p.operations, p.elapsed) } }
         let result = try campaign.run()

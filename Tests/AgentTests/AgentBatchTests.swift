@@ -84,9 +84,10 @@ import Testing
             #expect(one.outcomes.count == ops.count)
             #expect(one.outcomes.contains { if case .failed(.errno(.notPermitted)) = $0 { true } else { false } })
             #expect(one.bytes.contains { !$0.isEmpty })
-            let first = (0..<max(all.outcomes.count, one.outcomes.count)).first {
-                $0 >= all.outcomes.count || $0 >= one.outcomes.count || all.outcomes[$0] != one.outcomes[$0] || all.bytes[$0] != one.bytes[$0]
-                    || all.guards[$0] != one.guards[$0]
+            var first: Int?
+            for k in 0..<max(all.outcomes.count, one.outcomes.count) where first == nil {
+                if k >= all.outcomes.count || k >= one.outcomes.count { first = k; break }
+                if all.outcomes[k] != one.outcomes[k] || all.bytes[k] != one.bytes[k] || all.guards[k] != one.guards[k] { first = k }
             }
             #expect(first == nil, "seed \(seed): operation \(first ?? -1) (\(ops[first ?? 0])) differs")
             #expect(all.buffer == one.buffer && all.journal == one.journal && all.position == one.position && all.refused == one.refused,

@@ -149,6 +149,7 @@ public final class AgentConnection {
                 guard end == "OK 0 - -" else { throw process.fail(.protocolError("compact END answered \"\(end.prefix(60))\"")) }
                 compact = true
             } else {
+                do throws(Breakage) { _ = try WireReply.parse(line) } catch { throw process.fail(error) }  // outside the protocol
                 throw process.fail(.protocolError("COMPACT 1 answered \"\(line.prefix(60))\""))
             }
         } catch {
