@@ -99,6 +99,8 @@ elif [ "$MODE" = agent ]; then
   serve refuse --allow-write 2:0x0-0xfff
   serve guard --allow-write 2:0x0-0xfff
   serve run --allow-write 2:0x0-0xfffff
+  # bench: read-only, so the host runs its sequences in batches (compact frames).
+  serve bench
 elif [ "$MODE" = repro ]; then
   bind
   E=""
