@@ -490,7 +490,9 @@ int serve(struct server *s)
 			out_flush(s); /* the requests taken so far are answered */
 			goto gone;
 		}
-		if (pr <= 0) {
+		if (pr <= 0 || !(pfd.revents & POLLIN)) {
+			/* Nothing to read now (a hang-up too: a virtio port whose host end is not
+			 * connected yet reads as end of input, while writing waits for the host). */
 			if (out_flush(s))
 				goto gone;
 			pr = ppoll(&pfd, 1, NULL, &waitmask);

@@ -158,9 +158,9 @@ extension AgentDevice {
                     return nl + 1
                 }
                 if item < first {
-                    guard bytes.count >= 5 else { return 0 }
+                    guard bytes.count >= 1 else { return 0 }
                     guard bytes[0] == Compact.ok else { throw p.fail(.protocolError("\(describe(item)) answered status \(bytes[0])")) }
-                    return 5
+                    return bytes.count >= 5 ? 5 : 0
                 }
                 let index = sentSteps[item - first]
                 guard case let .sent(op, count, kernel) = steps[index] else { return 0 }
