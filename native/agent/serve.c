@@ -490,9 +490,10 @@ int serve(struct server *s)
 			out_flush(s); /* the requests taken so far are answered */
 			goto gone;
 		}
-		if (pr <= 0 || !(pfd.revents & POLLIN)) {
-			/* Nothing to read now (a hang-up too: a virtio port whose host end is not
-			 * connected yet reads as end of input, while writing waits for the host). */
+		if (pr <= 0 || !(pfd.revents & POLLIN) || (pfd.revents & (POLLHUP | POLLERR))) {
+			/* Nothing to read now, or a hang-up: a virtio port whose host end is not connected
+			 * yet polls as readable and hung up and reads as end of input, while writing waits
+			 * for the host; so the answers (the greeting) go out first, as before any wait. */
 			if (out_flush(s))
 				goto gone;
 			pr = ppoll(&pfd, 1, NULL, &waitmask);
