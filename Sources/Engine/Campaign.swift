@@ -61,7 +61,10 @@ public struct Campaign<Impl: ISMAccess> {
     /// as each operation finds it, so with one the operations run one at a time.
     public var skip: ((Impl, Operation) -> Bool)?
     /// Operations handed to the implementation at once (`ISMAccess.perform(batch:…)`); a
-    /// sequence runs in windows of this many. Findings do not depend on it.
+    /// sequence runs in windows of this many. Findings do not depend on it. A batch runs the
+    /// operations after a divergence too, so a campaign that goes on after a finding
+    /// (`stopAtFirstFinding` false: a hardware run, whose device must see exactly what one by
+    /// one would send, and whose fixed operations go on after the finding) runs one at a time.
     public var batchSize = 256
     /// The implementation of the first sequence, when the caller already made one.
     public var first: Impl?
@@ -125,7 +128,7 @@ public struct Campaign<Impl: ISMAccess> {
                 result.sequences += 1
                 let fromPrelude = !pending.isEmpty
                 let length = fromPrelude ? Int.max : min(sequenceLength, limitOps - result.operations)
-                if skip == nil {
+                if skip == nil && stopAtFirstFinding {
                     // The whole sequence is drawn first and runs in batches of `batchSize`. After a
                     // divergence the draw is redone up to it, so the generator and the prelude stand
                     // where running one by one would have left them.

@@ -82,7 +82,8 @@ extension DriverSourceTests {
     /// The read buffer a pipelined batch leaves, and every read's bytes, equal those of running
     /// the same reads one by one through the same buffer, including a read that fails after its
     /// first loads (its buffer keeps earlier bytes) and reads longer than the previous ones
-    /// (they start from the guard bytes the previous read's buffer had behind it).
+    /// (they start from the guard bytes the previous read's buffer had behind it); and the bytes
+    /// a write sent as its pattern stores are those its hex stores.
     @Test(arguments: [ByteOrder.little, .big])
     func aBatchLeavesTheReadBufferAsOneByOneDoes(order: ByteOrder) throws {
         let ops: [Operation] = [
@@ -90,6 +91,9 @@ extension DriverSourceTests {
             .pwrite(offset: 8, count: 5, pattern: 9, fault: .none), .read(count: 4, fault: .none),
             .pread(offset: 100, count: 64, fault: .device(nth: 2, errno: .ioError)), .seek(offset: 7, whence: .set),
             .read(count: 50, fault: .userBuffer(from: 20)), .regionInfo(index: 0, argsz: 32), .pread(offset: 1, count: 90, fault: .none),
+            // A write sent as its pattern (feature `pattern`) stores the bytes the hex of one by one does.
+            .pwrite(offset: 4096 + 8, count: 700, pattern: 201, fault: .none), .seek(offset: 4096, whence: .set),
+            .write(count: 8, pattern: 3, fault: .none), .pread(offset: 4096, count: 708, fault: .none),
         ]
         let bin = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: order == .big ? .big : .little)
         let config = DeviceConfig.ism(hostByteOrder: order)

@@ -33,16 +33,18 @@ void ismkit_wire_broken(enum ismkit_broken_kind kind, const char *fmt, ...)
 
 /* --- small parsing helpers ------------------------------------------------------------- */
 
-static int hexval(int c)
+/* Hex digit values, -1 for anything else. */
+static signed char hex_table[256];
+
+static void hex_table_init(void)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	for (int c = 0; c < 256; c++)
+		hex_table[c] = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
+
+/* The value of a hex digit, or -1 (after hex_table_init). */
+static inline int hexval(int c) { return hex_table[(unsigned char)c]; }
 
 /* Decodes `tok` ('-' or hex) into buf of exactly n bytes; '-' means zeros. 0 on success. */
 static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
@@ -91,24 +93,70 @@ static int parse_fault(const char *tok, struct ismkit_fault *f)
 	return -1;
 }
 
+/* A response is built here and written with one fwrite: no printf on the hot path (under
+ * qemu-user every formatted character is emulated). */
+struct out_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static struct out_buf out;
+
+static void out_reserve(size_t more)
+{
+	if (out.len + more <= out.cap)
+		return;
+	size_t cap = out.cap ? out.cap : 4096;
+	while (cap < out.len + more)
+		cap *= 2;
+	char *p = realloc(out.p, cap);
+	if (!p)
+		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "out of memory for a response of %zu bytes", out.len + more);
+	out.p = p;
+	out.cap = cap;
+}
+
+static void out_char(char c)
+{
+	out_reserve(1);
+	out.p[out.len++] = c;
+}
+
+static void out_text(const char *t)
+{
+	size_t n = strlen(t);
+	out_reserve(n);
+	memcpy(out.p + out.len, t, n);
+	out.len += n;
+}
+
+static void out_u64(unsigned long long v)
+{
+	char d[24];
+	int n = 0;
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_reserve((size_t)n);
+	while (n)
+		out.p[out.len++] = d[--n];
+}
+
 static void put_hex(const unsigned char *buf, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	if (n == 0) {
-		fputs("-", stdout);
+		out_char('-');
 		return;
 	}
-	char chunk[8192];
-	size_t k = 0;
+	out_reserve(2 * n);
+	char *o = out.p + out.len;
 	for (size_t i = 0; i < n; i++) {
-		chunk[k++] = digits[buf[i] >> 4];
-		chunk[k++] = digits[buf[i] & 15];
-		if (k == sizeof(chunk)) {
-			fwrite(chunk, 1, k, stdout);
-			k = 0;
-		}
+		o[2 * i] = digits[buf[i] >> 4];
+		o[2 * i + 1] = digits[buf[i] & 15];
 	}
-	fwrite(chunk, 1, k, stdout);
+	out.len += 2 * n;
 }
 
 static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
@@ -117,40 +165,54 @@ static void put_trace(const struct ismkit_api *api, struct ismkit_access *a)
 	int first = 1;
 	size_t n;
 	if (!a) {
-		fputs("-", stdout);
+		out_char('-');
 		return;
 	}
 	while ((n = api->take_trace(a, ev, 256)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			char kind = ev[i].kind == ISMKIT_EVENT_LOAD ? 'L'
 				    : ev[i].kind == ISMKIT_EVENT_STORE_BLOCK ? 'B' : 'S';
-			printf("%s%c%u.%llu.%u.%u", first ? "" : ",", kind, (unsigned)ev[i].bar,
-			       (unsigned long long)ev[i].position, (unsigned)ev[i].size,
-			       (unsigned)ev[i].handle);
+			if (!first)
+				out_char(',');
+			out_char(kind);
+			out_u64(ev[i].bar);
+			out_char('.');
+			out_u64(ev[i].position);
+			out_char('.');
+			out_u64(ev[i].size);
+			out_char('.');
+			out_u64(ev[i].handle);
 			first = 0;
 		}
 		if (n < 256)
 			break;
 	}
 	if (first)
-		fputs("-", stdout);
+		out_char('-');
 }
 
-/* Writes one response: status value data trace. A negative rc is an errno. */
+/* Writes one response: status value data trace, and flushes it before the next request runs.
+ * A negative rc is an errno. */
 static void respond(const struct ismkit_api *api, struct ismkit_access *a, int64_t rc,
 		    const unsigned char *data, size_t n, const char *text)
 {
-	if (rc < 0)
-		printf("ERR %lld ", (long long)-rc);
-	else
-		printf("OK %lld ", (long long)rc);
+	out.len = 0;
+	if (rc < 0) {
+		out_text("ERR ");
+		out_u64((unsigned long long)-rc);
+	} else {
+		out_text("OK ");
+		out_u64((unsigned long long)rc);
+	}
+	out_char(' ');
 	if (text)
-		fputs(text, stdout);
+		out_text(text);
 	else
 		put_hex(data, n);
-	fputc(' ', stdout);
+	out_char(' ');
 	put_trace(api, a);
-	fputc('\n', stdout);
+	out_char('\n');
+	fwrite(out.p, 1, out.len, stdout);
 	out_flush();
 }
 
@@ -402,10 +464,11 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	}
 	struct carry carry = { NULL, 0 };
 
+	hex_table_init();
 	const char *loop = getenv("ISMKIT_WIRE_LOOP");
 	if (loop && *loop)
 		return run_loop(api, loop);
-	printf("ISMKIT-WIRE %d %s %u %s carry\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
+	printf("ISMKIT-WIRE %d %s %u %s carry,pattern\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
 	       impl_name);
 	out_flush();
 
@@ -537,6 +600,17 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			uint64_t off = positional ? strtoull(tok[1], NULL, 10) : 0;
 			const char *hex = tok[positional ? 3 : 2];
 			size_t count = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
+			unsigned pattern = 0;
+			int patterned = hex[0] == '*';
+			if (patterned) {
+				char *end;
+				pattern = (unsigned)strtoul(hex + 1, &end, 10);
+				count = *end == '.' ? strtoull(end + 1, &end, 10) : 0;
+				if (*end || pattern > 255 || hex[1] == '.') {
+					protocol_error("pattern data *pattern.count");
+					continue;
+				}
+			}
 			if (parse_fault(tok[positional ? 2 : 1], &fault)) {
 				protocol_error("fault");
 				continue;
@@ -545,7 +619,10 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				protocol_error("count too large for this host");
 				continue;
 			}
-			if (parse_bytes(hex, xfer, count)) {
+			if (patterned) {
+				for (size_t i = 0; i < count; i++)
+					xfer[i] = (unsigned char)((unsigned char)(pattern + (unsigned char)(i * 37)) ^ (unsigned char)(i >> 8));
+			} else if (parse_bytes(hex, xfer, count)) {
 				protocol_error("data bytes");
 				continue;
 			}

@@ -179,114 +179,160 @@ public struct WireAccess: ISMAccess {
     /// one. A breakage in the middle is the outcome of the operation whose answer never came.
     public mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
                                  into results: inout BatchResults) {
+        // A first operation that grows the buffers grows them before anything is sent, as one by one would.
+        if let first = operations.first { buffers.ensureCapacity(BatchBuffers.transferCount(first, maxTransfer: maxTransfer)) }
         guard pipelines, operations.count > 1,
               !operations.contains(where: { buffers.wouldGrow(BatchBuffers.transferCount($0, maxTransfer: maxTransfer)) }) else {
             performOneByOne(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
             return
         }
-        let ops = Array(operations)
+        let process = connection.process
         var seen = 0
-        for op in ops where op.isRead { seen = max(seen, BatchBuffers.transferCount(op, maxTransfer: maxTransfer) + BatchBuffers.guardSize) }
+        for op in operations where op.isRead { seen = max(seen, BatchBuffers.transferCount(op, maxTransfer: maxTransfer) + BatchBuffers.guardSize) }
         var text: [UInt8] = []
-        text.reserveCapacity(64 * (ops.count + 1) + 2 * seen)
+        text.reserveCapacity(48 * (operations.count + 1))
         var ends: [Int] = []
-        ends.reserveCapacity(ops.count + 1)
-        text.append(contentsOf: "CARRY ".utf8)
-        Self.appendHex(UnsafeRawBufferPointer(rebasing: buffers.read[0..<seen]), dashWhenZero: true, to: &text)
-        text.append(10)
-        ends.append(text.count)
-        for op in ops {
+        ends.reserveCapacity(operations.count + 1)
+        // The other side's carry buffer must hold the read buffer's bytes the window's reads can see:
+        // unless it is known to (the mirror of what it holds equals them), a CARRY sets it first.
+        var mirrored = 0
+        if let m = process.carryMirror, m.count >= seen, m.count <= buffers.read.count,
+           m.withUnsafeBytes({ memcmp($0.baseAddress!, buffers.read.baseAddress!, m.count) }) == 0 {
+            mirrored = m.count
+        } else if seen > 0 {
+            text.append(contentsOf: "CARRY ".utf8)
+            Self.appendHex(UnsafeRawBufferPointer(rebasing: buffers.read[0..<seen]), dashWhenZero: true, to: &text)
+            text.append(10)
+            ends.append(text.count)
+            mirrored = seen
+        }
+        let lead = ends.count
+        process.carryMirror = nil  // unknown until every answer came
+        let patterns = process.features.contains("pattern")
+        for op in operations {
             let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
-            if op.isWrite { buffers.fillPattern(op, count: count) }
-            Self.appendRequest(op, count: count, writeData: UnsafeRawBufferPointer(rebasing: buffers.write[0..<count]), to: &text)
+            if op.isWrite && !patterns { buffers.fillPattern(op, count: count) }
+            Self.appendRequest(op, count: count, writeData: UnsafeRawBufferPointer(rebasing: buffers.write[0..<count]), patterns: patterns,
+                               to: &text)
             text.append(10)
             ends.append(text.count)
         }
-        var pendingTrace = connection.trace
+        var trace = connection.trace
         connection.trace.removeAll(keepingCapacity: true)
         var answered = 0
-        let process = connection.process
+        var k = operations.startIndex
         do throws(AccessError) {
-            try process.pipeline(text, ends: ends, answered: &answered) { (i: Int, line: String) throws(AccessError) in
-                let reply: WireReply
-                do throws(Breakage) { reply = try WireReply.parse(line) } catch { throw process.fail(error) }
-                if i == 0 {
-                    guard reply.status == .ok else { throw process.fail(.protocolError("CARRY answered \(line.prefix(60))")) }
-                    pendingTrace.append(contentsOf: reply.trace)
+            try process.pipeline(text, ends: ends, answered: &answered) { (i: Int, line: UnsafeRawBufferPointer) throws(AccessError) in
+                var reply: WireReplyBytes
+                if let fast = WireReplyBytes.parse(line, trace: &trace) {
+                    reply = fast
+                } else {
+                    // Not the plain form: the one parser decides (a breakage, or the same reply).
+                    let text = String(decoding: line, as: UTF8.self)
+                    let slow: WireReply
+                    do throws(Breakage) { slow = try WireReply.parse(text) } catch { throw process.fail(error) }
+                    trace.append(contentsOf: slow.trace)
+                    reply = WireReplyBytes(ok: slow.status == .ok, value: slow.value, data: 0..<0)
+                    reply.text = slow.data
+                }
+                if i < lead {
+                    guard reply.ok else { throw process.fail(.protocolError("CARRY answered \(String(decoding: line.prefix(60), as: UTF8.self))")) }
                     return
                 }
-                let op = ops[i - 1]
+                let op = operations[k]
                 let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
-                var trace = reply.trace
-                if !pendingTrace.isEmpty {
-                    trace = pendingTrace + trace
-                    pendingTrace.removeAll()
-                }
                 if op.isRead {
                     buffers.armGuard(after: count)
-                    guard Self.unhex(reply.data, into: UnsafeMutableRawBufferPointer(rebasing: buffers.read[0..<count])) else {
-                        throw process.fail(.protocolError("\(reply.data.count / 2) data bytes for a \(count)-byte buffer"))
+                    let into = UnsafeMutableRawBufferPointer(rebasing: buffers.read[0..<count])
+                    guard reply.text.map({ Self.unhex($0, into: into) }) ?? Self.unhex(UnsafeRawBufferPointer(rebasing: line[reply.data]), into: into) else {
+                        throw process.fail(.protocolError("\((reply.text?.utf8.count ?? reply.data.count) / 2) data bytes for a \(count)-byte buffer"))
                     }
-                    results.append(try Self.outcome(op, reply, process), readBytes: UnsafeRawBufferPointer(rebasing: buffers.read[0..<count]),
+                    results.append(try Self.outcome(op, reply, line, process), readBytes: UnsafeRawBufferPointer(rebasing: buffers.read[0..<count]),
                                    guardDamage: buffers.guardDamage(after: count), trace: trace)
                 } else {
-                    results.append(try Self.outcome(op, reply, process), readBytes: nil, guardDamage: nil, trace: trace)
+                    results.append(try Self.outcome(op, reply, line, process), readBytes: nil, guardDamage: nil, trace: trace)
                 }
+                trace.removeAll(keepingCapacity: true)
+                k += 1
             }
+            process.carryMirror = Array(buffers.read[0..<max(mirrored, seen)])
         } catch {
             // The operation whose answer never came (or could not be read) broke the implementation.
-            let k = max(0, answered - 1)
-            guard k < ops.count else { return }
-            let op = ops[k]
+            guard k < operations.endIndex else { return }
+            let op = operations[k]
             let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
             if op.isRead {
                 buffers.armGuard(after: count)
-                results.append(.failed(error), readBytes: UnsafeRawBufferPointer(rebasing: buffers.read[0..<count]), guardDamage: nil,
-                               trace: pendingTrace)
+                results.append(.failed(error), readBytes: UnsafeRawBufferPointer(rebasing: buffers.read[0..<count]), guardDamage: nil, trace: trace)
             } else {
-                results.append(.failed(error), readBytes: nil, guardDamage: nil, trace: pendingTrace)
+                results.append(.failed(error), readBytes: nil, guardDamage: nil, trace: trace)
             }
         }
     }
 
     /// What an answer means for `op`: the `ISMAccess` call's result, or its error.
-    private static func outcome(_ op: Operation, _ r: WireReply, _ process: WireProcess) throws(AccessError) -> Outcome {
-        if r.status == .err { return .failed(.errno(Errno(rawValue: CInt(r.value)))) }
+    private static func outcome(_ op: Operation, _ r: WireReplyBytes, _ line: UnsafeRawBufferPointer, _ process: WireProcess) throws(AccessError) -> Outcome {
+        if !r.ok { return .failed(.errno(Errno(rawValue: CInt(r.value)))) }
+        func data() -> Substring { r.text ?? Substring(String(decoding: line[r.data], as: UTF8.self)) }
         switch op {
         case .pread, .read, .pwrite, .write: return .count(Int(r.value))
         case .seek: return .position(r.value)
         case let .regionInfo(index, _):
-            let p = r.data.split(separator: ".")
+            let d = data()
+            let p = d.split(separator: ".")
             guard p.count == 3, let off = UInt64(p[0]), let size = UInt64(p[1]), let flags = UInt32(p[2]) else {
-                throw process.fail(.protocolError("bad region info \"\(r.data.prefix(60))\""))
+                throw process.fail(.protocolError("bad region info \"\(d.prefix(60))\""))
             }
             return .region(RegionInfo(index: index, offset: off, size: size, flags: RegionFlags(rawValue: flags)))
         case .recoverHandle, .attachPeer, .detachPeer: return .done
         case .checkResources:
-            let p = r.data.split(separator: ".")
+            let d = data()
+            let p = d.split(separator: ".")
             guard p.count == 2, let pools = Int(p[0]), let leaked = Int(p[1]) else {
-                throw process.fail(.protocolError("bad resource counts \"\(r.data.prefix(60))\""))
+                throw process.fail(.protocolError("bad resource counts \"\(d.prefix(60))\""))
             }
             return .resources(ResourceCounts(livePools: pools, leakedObjects: leaked))
         }
     }
 
     /// The request line for `op` (without its newline); a read starts from the mirrored buffer (`=`).
-    static func appendRequest(_ op: Operation, count: Int, writeData: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+    /// With `patterns`, a write's data is its pattern (`*pattern.count`, feature `pattern`), not hex.
+    static func appendRequest(_ op: Operation, count: Int, writeData: UnsafeRawBufferPointer, patterns: Bool = false, to out: inout [UInt8]) {
+        func put(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func num(_ v: UInt64) {
+            if v < 10 { out.append(48 + UInt8(v)); return }
+            var d: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                    UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var n = 0
+            var x = v
+            withUnsafeMutableBytes(of: &d) { p in
+                while x > 0 { p[n] = 48 + UInt8(x % 10); x /= 10; n += 1 }
+                for i in stride(from: n - 1, through: 0, by: -1) { out.append(p[i]) }
+            }
+        }
+        func signed(_ v: Int64) {
+            if v < 0 { out.append(45); num(v.magnitude) } else { num(UInt64(v)) }
+        }
+        func fault(_ f: Fault) {
+            if case .none = f { out.append(45) } else { out.append(contentsOf: token(f).utf8) }
+        }
         switch op {
-        case let .pread(offset, _, fault): put("PREAD \(offset) \(count) \(token(fault)) =")
-        case let .read(_, fault): put("READ \(count) \(token(fault)) =")
-        case let .pwrite(offset, _, _, fault):
-            put("PWRITE \(offset) \(token(fault)) ")
-            appendHex(writeData, dashWhenZero: false, to: &out)
-        case let .write(_, _, fault):
-            put("WRITE \(token(fault)) ")
-            appendHex(writeData, dashWhenZero: false, to: &out)
-        case let .seek(offset, whence): put("SEEK \(offset) \(whence == .set ? "set" : "cur")")
-        case let .regionInfo(index, argsz): put("INFO \(index) \(argsz)")
+        case let .pread(offset, _, f):
+            put("PREAD "); num(offset); put(" "); num(UInt64(count)); put(" "); fault(f); put(" =")
+        case let .read(_, f):
+            put("READ "); num(UInt64(count)); put(" "); fault(f); put(" =")
+        case let .pwrite(offset, _, p, f):
+            put("PWRITE "); num(offset); put(" "); fault(f); put(" ")
+            if patterns { put("*"); num(UInt64(p)); put("."); num(UInt64(count)) } else { appendHex(writeData, dashWhenZero: false, to: &out) }
+        case let .write(_, p, f):
+            put("WRITE "); fault(f); put(" ")
+            if patterns { put("*"); num(UInt64(p)); put("."); num(UInt64(count)) } else { appendHex(writeData, dashWhenZero: false, to: &out) }
+        case let .seek(offset, whence):
+            put("SEEK "); signed(offset); put(whence == .set ? " set" : " cur")
+        case let .regionInfo(index, argsz):
+            put("INFO "); num(UInt64(index)); put(" "); num(UInt64(argsz))
         case .recoverHandle: put("RECOVER")
-        case let .attachPeer(failPool): put("ATTACH \(failPool ? 1 : 0)")
+        case let .attachPeer(failPool): put(failPool ? "ATTACH 1" : "ATTACH 0")
         case .detachPeer: put("DETACH")
         case .checkResources: put("RESOURCES")
         }
@@ -339,6 +385,31 @@ public struct WireAccess: ISMAccess {
                 i += 2
             }
             return i
+        }
+    }
+
+    /// `unhex` of a field's bytes.
+    static func unhex(_ u: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        if u.count == 1, u[0] == 45 {
+            if buffer.count > 0 { buffer.initializeMemory(as: UInt8.self, repeating: 0) }
+            return true
+        }
+        guard u.count == buffer.count * 2 else { return false }
+        var i = 0
+        while i < buffer.count {
+            guard let h = hexValue(u[2 * i]), let l = hexValue(u[2 * i + 1]) else { return false }
+            buffer[i] = h << 4 | l
+            i += 1
+        }
+        return true
+    }
+
+    @inline(__always) private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
         }
     }
 

@@ -30,10 +30,11 @@ final class WireProcess {
     private var exitStatus: Int32 = 0
     /// The greeting line's fields (after `greet()`).
     private(set) var hello: [Substring] = []
+    /// What the other side's carry buffer holds at its start (feature `carry`), when known: set
+    /// by the batch path after a `CARRY` or a window of `=` reads answered in full.
+    var carryMirror: [UInt8]?
     /// The optional features the greeting names (its sixth field, comma-separated), e.g. `carry`.
-    var features: Set<Substring> {
-        hello.count >= 6 ? Set(hello[5].split(separator: ",")) : []
-    }
+    private(set) lazy var features: Set<Substring> = hello.count >= 6 ? Set(hello[5].split(separator: ",")) : []
     /// True while the process may serve another operation sequence: never broken (crash,
     /// hang, time-out, sanitizer report, protocol error) and not ended.
     var reusable: Bool { brokenReason == nil && !exited }
@@ -186,18 +187,29 @@ final class WireProcess {
 
     /// The next complete line in the inbox (without its newline), or nil.
     private func takeLine() -> String? {
+        guard let r = nextLine() else { return nil }
+        let line = String(decoding: inbox[r], as: UTF8.self)
+        consumeLine(r)
+        return line
+    }
+
+    /// Where the next complete line is in the inbox (without its newline), or nil.
+    private func nextLine() -> Range<Int>? {
         guard let nl = inbox[max(scanFrom, inboxStart)...].firstIndex(of: UInt8(ascii: "\n")) else {
             scanFrom = inbox.count
             return nil
         }
-        let line = String(decoding: inbox[inboxStart..<nl], as: UTF8.self)
-        inboxStart = nl + 1
+        return inboxStart..<nl
+    }
+
+    /// Drops the line `nextLine` returned (and its newline) from the inbox.
+    private func consumeLine(_ r: Range<Int>) {
+        inboxStart = r.upperBound + 1
         if inboxStart > 1 << 16 || inboxStart == inbox.count {
             inbox.removeSubrange(0..<inboxStart)
             inboxStart = 0
         }
         scanFrom = inboxStart
-        return line
     }
 
     private var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -223,7 +235,7 @@ final class WireProcess {
     /// before has been handed over; the thrown breakage names the request whose answer never
     /// came, and `answered` says how many came.
     func pipeline(_ requests: [UInt8], ends: [Int], answered: inout Int,
-                  answer: (Int, String) throws(AccessError) -> Void) throws(AccessError) {
+                  answer: (Int, UnsafeRawBufferPointer) throws(AccessError) -> Void) throws(AccessError) {
         if let brokenReason { throw .broken(brokenReason) }
         func context(_ i: Int) -> String {
             let start = i == 0 ? 0 : ends[i - 1]
@@ -235,8 +247,14 @@ final class WireProcess {
         var deadline = ContinuousClock.now + timeout
         answered = 0
         while answered < ends.count {
-            while answered < ends.count, let line = takeLine() {
-                try answer(answered, line)
+            while answered < ends.count, let r = nextLine() {
+                var failure: AccessError?
+                let i = answered
+                inbox.withUnsafeBytes { b in
+                    do throws(AccessError) { try answer(i, UnsafeRawBufferPointer(rebasing: b[r])) } catch { failure = error }
+                }
+                if let failure { throw failure }
+                consumeLine(r)
                 answered += 1
                 deadline = ContinuousClock.now + timeout
             }

@@ -59,3 +59,74 @@ public struct WireReply: Equatable, Sendable {
         return events
     }
 }
+
+/// A reply line parsed straight from its bytes, allocating nothing: the pipelined batch path's
+/// parser. It takes only the plain form (`OK|ERR VALUE DATA TRACE` with decimal digits, a
+/// non-empty data field and `-` or well-formed trace events) and returns nil for anything else,
+/// which then goes to `WireReply.parse`, the one judge of what a line means; for every line it
+/// takes, it gives what `WireReply.parse` gives.
+struct WireReplyBytes {
+    var ok: Bool
+    var value: Int64
+    /// The data field's byte range in the line.
+    var data: Range<Int>
+    /// The data field as text, when `WireReply.parse` read the line (then `data` is unused).
+    var text: Substring?
+
+    /// Parses `line` (without its newline), appending its trace to `trace`; nil (and `trace`
+    /// as it was) when the line is not in the plain form.
+    static func parse(_ line: UnsafeRawBufferPointer, trace: inout [TraceEvent]) -> WireReplyBytes? {
+        let n = line.count
+        var i = 0
+        let ok: Bool
+        if n > 3, line[0] == 79, line[1] == 75, line[2] == 32 { ok = true; i = 3 }  // "OK "
+        else if n > 4, line[0] == 69, line[1] == 82, line[2] == 82, line[3] == 32 { ok = false; i = 4 }  // "ERR "
+        else { return nil }
+        var negative = false
+        if i < n, line[i] == 45 { negative = true; i += 1 }  // "-"
+        guard let (magnitude, afterValue) = digits(line, from: i, upTo: 18), afterValue < n, line[afterValue] == 32 else { return nil }
+        let value = negative ? -Int64(magnitude) : Int64(magnitude)
+        if !ok, !(1..<4096).contains(value) { return nil }
+        let dataStart = afterValue + 1
+        var dataEnd = dataStart
+        while dataEnd < n, line[dataEnd] != 32 { dataEnd += 1 }
+        guard dataEnd > dataStart, dataEnd < n else { return nil }
+        let traceStart = dataEnd + 1
+        guard traceStart < n else { return nil }
+        if n - traceStart == 1, line[traceStart] == 45 { return WireReplyBytes(ok: ok, value: value, data: dataStart..<dataEnd, text: nil) }
+        let mark = trace.count
+        var j = traceStart
+        while true {
+            let kind = line[j]
+            guard kind == 76 || kind == 66 || kind == 83 else { trace.removeSubrange(mark...); return nil }  // L B S
+            guard let (bar, a) = digits(line, from: j + 1, upTo: 3), bar <= UInt64(UInt8.max), a < n, line[a] == 46,
+                  let (pos, b) = digits(line, from: a + 1, upTo: 19), b < n, line[b] == 46,
+                  let (size, c) = digits(line, from: b + 1, upTo: 10), size <= UInt64(UInt32.max), c < n, line[c] == 46,
+                  let (gen, d) = digits(line, from: c + 1, upTo: 10), gen <= UInt64(UInt32.max) else {
+                trace.removeSubrange(mark...)
+                return nil
+            }
+            switch kind {
+            case 76: trace.append(.load(bar: UInt8(bar), position: pos, width: UInt8(truncatingIfNeeded: size), handle: UInt32(gen)))
+            case 66: trace.append(.storeBlock(bar: UInt8(bar), position: pos, length: UInt32(size), handle: UInt32(gen)))
+            default: trace.append(.store(bar: UInt8(bar), position: pos, width: UInt8(truncatingIfNeeded: size), handle: UInt32(gen)))
+            }
+            if d == n { break }
+            guard line[d] == 44, d + 1 < n else { trace.removeSubrange(mark...); return nil }  // ","
+            j = d + 1
+        }
+        return WireReplyBytes(ok: ok, value: value, data: dataStart..<dataEnd, text: nil)
+    }
+
+    /// 1 to `maxDigits` decimal digits at `from`: their value and the index after them.
+    private static func digits(_ b: UnsafeRawBufferPointer, from: Int, upTo maxDigits: Int) -> (UInt64, Int)? {
+        var i = from
+        var v: UInt64 = 0
+        while i < b.count, i - from < maxDigits, b[i] >= 48, b[i] <= 57 {
+            v = v * 10 + UInt64(b[i] - 48)
+            i += 1
+        }
+        guard i > from, i == b.count || b[i] < 48 || b[i] > 57 else { return nil }
+        return (v, i)
+    }
+}
