@@ -102,7 +102,7 @@ elif [ "$MODE" = agent ]; then
   serve refuse --allow-write 2:0x0-0xfff
   serve guard --allow-write 2:0x0-0xfff
   serve run --allow-write 2:0x0-0xfffff
-  # bench: read-only, so the host runs its sequences in batches (compact frames).
+  # bench: read-only.
   serve bench
 elif [ "$MODE" = repro ]; then
   bind

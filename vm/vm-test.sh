@@ -263,7 +263,7 @@ if [ "$AGENT_OK" = 1 ]; then
   cp "$WORK/bar2-agent.bin" "$WORK/bar2-agent.after-guard"
   # run: generated operations, writes allowed on all of BAR2 on both sides (as run 1).
   hostrun run --profile vfio-pci --allow-write 2:0x0-0xfffff --seconds "$SECONDS_RUN" --seed 1
-  # bench: read-only generated operations, which the host sends in batches of compact frames.
+  # bench: read-only generated operations.
   hostrun bench --profile vfio-pci --seconds "$SECONDS_RUN" --seed 2
   qrc=0; wait "$QEMU" || qrc=$?
   note "boot 'agent' (QEMU start to power-off) took $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
@@ -299,7 +299,7 @@ known={'R-BAR-4':'ESPIPE','R-OFF-3':'offset','R-INFO-3':'offset'}
 bad=[d for d in r['differences'] if d['rule'] not in known or known[d['rule']] not in d['first']['actual']]
 for d in bad: print('unexpected difference:', d['rule'], d['first']['operation'], 'expected', d['first']['expected'], 'actual', d['first']['actual'])
 sys.exit(1 if bad else 0)"
-  check "bench (read-only, batches of compact frames): completed, the kernel differs only in the known SPEC findings" python3 -c "
+  check "bench (read-only): completed, the kernel differs only in the known SPEC findings" python3 -c "
 import json,sys
 r=json.load(open('$AW/r-bench.json'))
 known={'R-BAR-4':'ESPIPE','R-OFF-3':'offset','R-INFO-3':'offset'}
@@ -327,7 +327,7 @@ try:
     print(f"throughput: through the agent (ismkit hw --connect on the host, writes: one at a time) {y:.0f} operations/s, {b['operations']} in {b['seconds']:.1f} s")
     print(f"throughput: agent / in process = {y / x:.2f}" if x > 0 else "throughput: n/a")
     c = json.load(open(sys.argv[3]))
-    print(f"throughput: through the agent, read-only (batches of compact frames) {c['operationsPerSecond']:.0f} operations/s, {c['operations']} in {c['seconds']:.1f} s")
+    print(f"throughput: through the agent, read-only {c['operationsPerSecond']:.0f} operations/s, {c['operations']} in {c['seconds']:.1f} s")
 except Exception as e:
     print(f"throughput: n/a ({e})")
 PY

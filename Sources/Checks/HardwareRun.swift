@@ -191,13 +191,7 @@ public struct HardwareRun<Device: HardwareDevice> {
         campaign.shrink = .init(checks: shrinkChecks, afterHang: min(8, shrinkChecks))
         campaign.check = "hardware"
         campaign.first = first
-        // A run that may write goes one operation at a time: the host guard decides on each write
-        // where the device stands, and no write is sent past a divergence. A read-only run of
-        // generated operations runs its sequences in batches.
-        if fixed != nil || !allowList.isReadOnly {
-            campaign.batchSize = 1
-            if hostGuard { campaign.skip = { device, op in device.refuses(op) } }
-        }
+        if hostGuard { campaign.skip = { device, op in device.refuses(op) } }
         campaign.progressInterval = .seconds(2)
         if let progress { campaign.progress = { p in progress(p.operations, p.elapsed) } }
         let result = try campaign.run()
