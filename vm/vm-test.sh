@@ -324,7 +324,7 @@ try:
     a, b = (json.load(open(p)) for p in sys.argv[1:3])
     x, y = a["operationsPerSecond"], b["operationsPerSecond"]
     print(f"throughput: in process (ismkit hw --device in the guest) {x:.0f} operations/s, {a['operations']} in {a['seconds']:.1f} s")
-    print(f"throughput: through the agent (ismkit hw --connect on the host, writes: one at a time) {y:.0f} operations/s, {b['operations']} in {b['seconds']:.1f} s")
+    print(f"throughput: through the agent (ismkit hw --connect on the host) {y:.0f} operations/s, {b['operations']} in {b['seconds']:.1f} s")
     print(f"throughput: agent / in process = {y / x:.2f}" if x > 0 else "throughput: n/a")
     c = json.load(open(sys.argv[3]))
     print(f"throughput: through the agent, read-only {c['operationsPerSecond']:.0f} operations/s, {c['operations']} in {c['seconds']:.1f} s")
