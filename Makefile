@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHARED ?= ../shared
 
-.PHONY: help build release test run mutants bench ci check cli-check report-check conform conform-ci conform-bench driver-bench driver-rss vm-test vm-test-s390x agent-check cfl-check
+.PHONY: help build release test run mutants bench bench-jobs ci check cli-check report-check conform conform-ci conform-bench conform-concurrency-bench driver-bench driver-rss vm-test vm-test-s390x agent-check cfl-check
 help:
 	@echo "make build      debug build of ismkit"
 	@echo "make release    release build of ismkit"
@@ -10,9 +10,11 @@ help:
 	@echo "make run        the main job: differential fuzzing of the simulated device for 60 s"
 	@echo "make mutants    the mutant kill table"
 	@echo "make bench      differential operations per second: model alone vs model+simulator"
+	@echo "make bench-jobs ops/s of ismkit run --jobs 1 vs --jobs 2 in one run, and their ratio (target 1.7x on 2 cores)"
 	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
 	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
 	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
+	@echo "make conform-concurrency-bench a conforming run without and with the concurrency check"
 	@echo "make driver-bench  checked driver-source ops/s vs a plain C loop of the same operations through the same build, both byte orders, one run"
 	@echo "make driver-rss RSS_SECONDS=600  peak RSS (/usr/bin/time -v) of a conformance run of that length"
 	@echo "make vm-test    ismkit hw against the real vfio-pci driver in a QEMU VM, in process and through ismkit-agent (installs qemu, fetches Debian's kernel)"
@@ -46,6 +48,9 @@ mutants: release
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench
 
+bench-jobs: release
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench-jobs --jobs 2
+
 conform: build
 	$$($(SWIFT) build --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both
 
@@ -55,6 +60,10 @@ conform-ci: build
 conform-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --no-lifecycle --operations 20000
 
+# The cost of the concurrency check: the same conforming run without it (--concurrency-pairs 0) and with it (default), one after the other.
+conform-concurrency-bench: release
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --concurrency-pairs 0 --json /tmp/ismkit-bench-without.json
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --json /tmp/ismkit-bench-with.json
 driver-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit bench --driver-source $(SHARED)/kernel/merged/main.c --byte-order both
 

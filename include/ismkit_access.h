@@ -34,6 +34,7 @@ extern "C" {
 #define ISMKIT_CAP_LIFECYCLE 0x04u       /* attach_peer, detach_peer, resources */
 #define ISMKIT_CAP_HANDLE_RECOVERY 0x08u /* recover_handle */
 #define ISMKIT_CAP_SEEK 0x10u            /* read, write and seek at a file position */
+#define ISMKIT_CAP_HANDLE_CHANGE 0x20u   /* honours ISMKIT_FAULT_HANDLE_CHANGE */
 
 /* The device the access layer drives (ismkit's DeviceConfig, ism profile). */
 struct ismkit_config {
@@ -52,11 +53,14 @@ enum ismkit_fault_kind {
 	ISMKIT_FAULT_DEVICE = 1,      /* instruction `nth` (0-based) of this call fails with -err */
 	ISMKIT_FAULT_USER_BUFFER = 2, /* a copy touching buffer byte index >= from fails (EFAULT) */
 	ISMKIT_FAULT_ALLOCATION = 3,  /* the next bounce-buffer allocation fails (ENOMEM) */
+	ISMKIT_FAULT_HANDLE_CHANGE = 4, /* the function handle changes after instruction `nth`
+					 * (1-based) completes; nth 0: once a write's bytes are
+					 * copied, just before its store block (R-FH-1) */
 };
 
 struct ismkit_fault {
 	int32_t kind;  /* enum ismkit_fault_kind */
-	uint32_t nth;  /* ISMKIT_FAULT_DEVICE */
+	uint32_t nth;  /* ISMKIT_FAULT_DEVICE, ISMKIT_FAULT_HANDLE_CHANGE */
 	int32_t err;   /* ISMKIT_FAULT_DEVICE: positive errno */
 	int32_t reserved;
 	int64_t from;  /* ISMKIT_FAULT_USER_BUFFER */

@@ -130,5 +130,16 @@ start=$(date +%s%N)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ "$ms" -le 4000 ] && grep -q "verdict: inconclusive" "$work/out"; then echo "ok   conform of a hanging driver --seconds 3 took ${ms} ms, inconclusive"; passed=$((passed+1));
 else echo "FAIL conform of a hanging driver --seconds 3 took ${ms} ms: $(tail -1 "$work/out")"; failed=$((failed+1)); fi
+# --jobs / --shard (docs/parallel.md): bad values are one line and exit 2; a finding in a worker is exit 1.
+check "--jobs 0"                  2 -- run --jobs 0 --operations 10
+check "--jobs too many"           2 -- run --jobs 65 --operations 10
+check "--jobs not a number"       2 -- mutants --jobs x
+check "--shard beyond its count"  2 -- run --shard 3/2 --operations 10
+check "--shard not I/N"           2 -- run --shard x --operations 10
+check "--shard 0/2"               2 -- conform --driver-source "$shared/kernel/merged/main.c" --shard 0/2
+check "--slice-operations 0"      2 -- run --slice-operations 0 --operations 10
+check "--jobs 2, clean"           0 -- run --operations 4000 --slice-operations 1000 --jobs 2 --quiet --output "$work/j"
+check "--jobs 2, a finding"       1 -- run --operations 20000 --slice-operations 5000 --mutant no-clamp --jobs 2 --quiet --output "$work/j"
+check "mutants --jobs 2"          0 -- mutants --only no-clamp --only write-fragmented --operations 20000 --jobs 2
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

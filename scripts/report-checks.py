@@ -11,6 +11,9 @@ usage: scripts/report-checks.py ISMKIT SHARED
   exit 130; a `conform` of a hanging driver signalled the same way leaves no process behind.
 - `merge` deduplicates findings by signature; `conform --baseline` reports only new findings;
   `replay --expect-fixed` exits 0 once a reproducer no longer reproduces.
+- `--shard 1/2` + `--shard 2/2` merged equal the unsharded run (operations, findings) for run,
+  mutants and conform, and so does `--jobs 2`; two `--jobs` runs of one failing mutant merged
+  report each finding once; SIGINT to a `--jobs 2` run stops its workers and writes its reports.
 Prints `reports: N passed, M failed` last; exit 1 when anything failed.
 """
 import json
@@ -264,6 +267,91 @@ r = run(["replay", "--expect-fixed", os.path.join(WORK, "v4.json")])
 check("replay --expect-fixed on v4: not fixed (exit 1)", r.returncode == 1, r.stdout[-200:])
 r = run(["replay", "--expect-fixed", os.path.join(WORK, "fixed.json")])
 check("replay --expect-fixed on merged: fixed (exit 0)", r.returncode == 0 and "fixed:" in r.stdout, r.stdout[-200:])
+
+# 9. --shard and --jobs (docs/parallel.md): the shards of a matrix, merged, are the unsharded run
+#    (operations and findings by signature and occurrences); so is --jobs 2; two --jobs runs of
+#    the same failing mutant merged report each finding once; a shard alone is not the whole run.
+def findings_of(doc):
+    return sorted((s["name"], c["name"], f["signature"], f["occurrences"])
+                  for s in doc["suites"] for c in s["checks"] for f in c.get("findings", []))
+
+
+def shape(path):
+    doc = json.load(open(path))
+    return doc.get("operations"), findings_of(doc)
+
+
+sliced = ["run", "--operations", "30000", "--slice-operations", "5000", "--mutant", "no-clamp", "--seed", "1", "--quiet",
+          "--output", WORK + "/r"]
+for tag, extra in (("whole", []), ("s1", ["--shard", "1/2"]), ("s2", ["--shard", "2/2"]), ("j2", ["--jobs", "2"]),
+                   ("j2b", ["--jobs", "2"]), ("j3s1", ["--jobs", "3", "--shard", "1/2"])):
+    r = run(sliced + extra + ["--json", os.path.join(WORK, tag + ".json")])
+    check(f"sharded run ({tag}): exit 1 (a finding)", r.returncode == 1, r.stderr[-300:])
+check_json("run --jobs 2", os.path.join(WORK, "j2.json"), "findings")
+r = run(["merge", os.path.join(WORK, "s1.json"), os.path.join(WORK, "s2.json"), "--json", os.path.join(WORK, "shards.json")])
+whole, shards = shape(os.path.join(WORK, "whole.json")), shape(os.path.join(WORK, "shards.json"))
+s1, s2 = shape(os.path.join(WORK, "s1.json")), shape(os.path.join(WORK, "s2.json"))
+check("--shard 1/2 and 2/2 each found something (the comparison below is not of empty runs)",
+      bool(s1[1]) and bool(s2[1]) and whole[0] > 0, f"{s1} {s2}")
+check("the unsharded run found one finding in two slices and reports it once (occurrences 2)",
+      any(n == 2 for *_, n in whole[1]) and len({f[2] for f in whole[1]}) == len(whole[1]), str(whole[1])[:300])
+check("--shard 1/2 alone is not the whole run (the comparison can fail)", s1 != whole, str(s1))
+check("--shard 1/2 + --shard 2/2 merged: the unsharded run's operation count", shards[0] == whole[0], f"{shards[0]} vs {whole[0]}")
+check("--shard 1/2 + --shard 2/2 merged: the unsharded run's findings (signatures, occurrences)",
+      shards[1] == whole[1], f"{shards[1]} vs {whole[1]}")
+check("--jobs 2: the unsharded run's operations and findings", shape(os.path.join(WORK, "j2.json")) == whole,
+      str(shape(os.path.join(WORK, "j2.json")))[:300])
+check("--jobs 3 --shard 1/2: the same as --shard 1/2", shape(os.path.join(WORK, "j3s1.json")) == s1)
+r = run(["merge", os.path.join(WORK, "j2.json"), os.path.join(WORK, "j2b.json"), "--json", os.path.join(WORK, "jj.json")])
+jj = shape(os.path.join(WORK, "jj.json"))
+check("two --jobs 2 runs of the same failing mutant merged: each finding once, its occurrences doubled",
+      jj[1] == sorted((a, b, c, 2 * n) for a, b, c, n in whole[1]), f"{jj[1]} vs {whole[1]}")
+one = ["run", "--operations", "20000", "--mutant", "no-clamp", "--seed", "1", "--jobs", "2", "--quiet", "--output", WORK + "/r"]
+for tag in ("o1", "o2"):
+    run(one + ["--json", os.path.join(WORK, tag + ".json")])
+run(["merge", os.path.join(WORK, "o1.json"), os.path.join(WORK, "o2.json"), "--json", os.path.join(WORK, "oo.json")])
+oo = findings_of(json.load(open(os.path.join(WORK, "oo.json"))))
+check("two --jobs 2 runs of the same failing mutant (one slice) merged: one finding", len(oo) == 1 and oo[0][3] == 2, str(oo))
+
+only = ["--only", "no-clamp", "--only", "read-copies-u64-prefix", "--only", "write-fragmented", "--operations", "20000"]
+for tag, extra in (("mwhole", []), ("ms1", ["--shard", "1/2"]), ("ms2", ["--shard", "2/2"]), ("mj2", ["--jobs", "2"])):
+    r = run(["mutants"] + only + extra + ["--json", os.path.join(WORK, tag + ".json")])
+    check(f"mutants ({tag}): exit 0", r.returncode == 0, r.stderr[-300:])
+r = run(["merge", os.path.join(WORK, "ms1.json"), os.path.join(WORK, "ms2.json"), "--json", os.path.join(WORK, "mshards.json")])
+def kill_table(path):
+    return sorted((c["name"], c["status"]) for s in json.load(open(path))["suites"] for c in s["checks"])
+check("mutants --shard 1/2 + 2/2 merged: the unsharded kill table",
+      kill_table(os.path.join(WORK, "mshards.json")) == kill_table(os.path.join(WORK, "mwhole.json")) and len(kill_table(os.path.join(WORK, "ms1.json"))) == 2,
+      str(kill_table(os.path.join(WORK, "mshards.json"))))
+check("mutants --jobs 2: the unsharded kill table", kill_table(os.path.join(WORK, "mj2.json")) == kill_table(os.path.join(WORK, "mwhole.json")))
+
+conf = ["conform", "--driver-source", f"{k}/v4/main.c", "--operations", "1000", "--slice-operations", "500", "--quiet",
+        "--output", WORK + "/r"]
+for tag, extra in (("cwhole", []), ("cs1", ["--shard", "1/2"]), ("cs2", ["--shard", "2/2"]), ("cj2", ["--jobs", "2"])):
+    r = run(conf + extra + ["--json", os.path.join(WORK, tag + ".json")])
+    check(f"conform v4 ({tag}): exit 1 (R-READ-2)", r.returncode == 1, r.stderr[-300:])
+run(["merge", os.path.join(WORK, "cs1.json"), os.path.join(WORK, "cs2.json"), "--json", os.path.join(WORK, "cshards.json")])
+cw = findings_of(json.load(open(os.path.join(WORK, "cwhole.json"))))
+check("conform --shard 1/2 + 2/2 merged: the unsharded run's findings",
+      cw and findings_of(json.load(open(os.path.join(WORK, "cshards.json")))) == cw, str(cw)[:300])
+check("conform --jobs 2: the unsharded run's findings", findings_of(json.load(open(os.path.join(WORK, "cj2.json")))) == cw)
+
+# SIGINT to the coordinator of --jobs 2: the workers stop, the merged reports are written, exit 130.
+f = {x: os.path.join(WORK, "jint." + x) for x in ("json", "ktap")}
+p = subprocess.Popen([ISMKIT, "run", "--seconds", "60", "--jobs", "2", "--quiet", "--output", WORK + "/r", "--json", f["json"],
+                      "--ktap", f["ktap"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(4)
+workers = subprocess.run(["pgrep", "-f", "--", "--worker-result"], capture_output=True, text=True).stdout.split()
+p.send_signal(signal.SIGINT)
+out, err = p.communicate(timeout=60)
+time.sleep(0.5)
+left = subprocess.run(["pgrep", "-af", "--", "--worker-result"], capture_output=True, text=True).stdout.strip()
+check("run --jobs 2: two worker processes ran", len(workers) == 2, str(workers))
+check("run --jobs 2, SIGINT: exit 130", p.returncode == 130, f"exit {p.returncode}: {err[-300:]}")
+check("run --jobs 2, SIGINT: no worker left behind", left == "", left)
+doc = check_json("run --jobs 2 SIGINT", f["json"], "interrupted")
+check("run --jobs 2, SIGINT: the report counts the workers' operations", (doc or {}).get("operations", 0) > 0, str((doc or {}).get("operations")))
+check_ktap("run --jobs 2 SIGINT", open(f["ktap"]).read(), False)
 
 print(f"reports: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -28,7 +28,8 @@ struct InProcessDriver: ISMAccess {
         let bits = api.capabilities!()
         capabilities = Capabilities(
             trace: bits & 0x01 != 0, faults: bits & 0x02 != 0, lifecycle: bits & 0x04 != 0,
-            handleRecovery: bits & 0x08 != 0, seek: bits & 0x10 != 0, hostByteOrder: .native, profile: .ism)
+            handleRecovery: bits & 0x08 != 0, seek: bits & 0x10 != 0, midOperationHandleChange: bits & 0x20 != 0,
+            hostByteOrder: .native, profile: .ism)
         var c = ismkit_config()
         withUnsafeMutableBytes(of: &c.bar_lengths) { raw in
             let b = raw.bindMemory(to: UInt64.self)
@@ -56,6 +57,7 @@ struct InProcessDriver: ISMAccess {
         case let .device(nth, errno): c.kind = 1; c.nth = UInt32(nth); c.err = errno.rawValue
         case let .userBuffer(from): c.kind = 2; c.from = Int64(from)
         case .allocation: c.kind = 3
+        case let .handleChange(after): c.kind = 4; c.nth = UInt32(after)
         }
         return c
     }

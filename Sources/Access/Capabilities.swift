@@ -11,6 +11,8 @@ public struct Capabilities: Hashable, Sendable, Codable {
     public var handleRecovery: Bool
     /// It supports `seek`, so `read`/`write` can reach any position.
     public var seek: Bool
+    /// It accepts `Fault.handleChange`: the function handle changing inside an operation.
+    public var midOperationHandleChange: Bool
     /// The byte order of the host the implementation runs on.
     public var hostByteOrder: ByteOrder
     /// Which driver's semantics it claims (SPEC §9).
@@ -18,8 +20,9 @@ public struct Capabilities: Hashable, Sendable, Codable {
 
     public init(
         trace: Bool, faults: Bool, lifecycle: Bool, handleRecovery: Bool, seek: Bool = true,
-        hostByteOrder: ByteOrder, profile: Profile
+        midOperationHandleChange: Bool = false, hostByteOrder: ByteOrder, profile: Profile
     ) {
+        self.midOperationHandleChange = midOperationHandleChange
         self.trace = trace
         self.faults = faults
         self.lifecycle = lifecycle

@@ -11,6 +11,13 @@ public enum Fault: Hashable, Sendable, Codable, CustomStringConvertible {
     case userBuffer(from: Int)
     /// The next bounce-buffer allocation fails (ENOMEM).
     case allocation
+    /// The device's function handle changes inside the operation, as zPCI error recovery
+    /// changes it under a live device (R-FH-1): with `after` = k > 0, right after the k-th
+    /// device instruction of the operation completes (between two loads of one read, or two
+    /// split stores); with k = 0, once a store-block write has its bytes in the bounce buffer,
+    /// just before the store block. Every later instruction must use the new handle, and the
+    /// change stays. An operation that never reaches that point changes nothing.
+    case handleChange(after: UInt16)
 
     public var description: String {
         switch self {
@@ -18,6 +25,7 @@ public enum Fault: Hashable, Sendable, Codable, CustomStringConvertible {
         case let .device(nth, errno): "device[\(nth)]=\(Errno.symbolicName(errno.rawValue))"
         case let .userBuffer(from): "user-buffer@\(from)"
         case .allocation: "allocation"
+        case let .handleChange(after): "handle-change@\(after)"
         }
     }
 }

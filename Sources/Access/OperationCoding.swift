@@ -66,13 +66,13 @@ extension Operation {
     }
 }
 
-/// Faults are strings: `none`, `allocation`, `user-buffer@N`, `device[N]=EIO`.
+/// Faults are strings: `none`, `allocation`, `user-buffer@N`, `device[N]=EIO`, `handle-change@N`.
 extension Fault {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
         guard let f = Fault(parsing: s) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "bad fault \"\(s)\" (none | allocation | user-buffer@N | device[N]=ERRNO)")
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "bad fault \"\(s)\" (none | allocation | user-buffer@N | device[N]=ERRNO | handle-change@N)")
         }
         self = f
     }
@@ -86,6 +86,7 @@ extension Fault {
     public init?(parsing s: String) {
         if s == "none" { self = .none; return }
         if s == "allocation" { self = .allocation; return }
+        if s.hasPrefix("handle-change@"), let n = UInt16(s.dropFirst("handle-change@".count)) { self = .handleChange(after: n); return }
         if s.hasPrefix("user-buffer@"), let n = Int(s.dropFirst("user-buffer@".count)), n >= 0 { self = .userBuffer(from: n); return }
         if s.hasPrefix("device["), let close = s.firstIndex(of: "]") {
             let nth = s[s.index(s.startIndex, offsetBy: 7)..<close]

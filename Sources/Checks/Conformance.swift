@@ -38,6 +38,12 @@ public struct ConformanceOptions: Sendable {
     public var shrinkChecks: Int
     /// Whether to run the lifecycle checks after the differential campaign.
     public var lifecycle: Bool
+    /// With `lifecycle`, for a driver source: fail every acquire of probe/init/open, the I/O,
+    /// the peer's probe/remove and close/remove in turn, and check every acquire/release pair.
+    public var lifecycleWalk = true
+    /// With `lifecycle`, for a driver source: check what each read/write callback leaves behind
+    /// that the fd view hides (its *ppos, the user buffer past the result, the user bytes read).
+    public var callbackContract = true
     /// Operations per generated sequence; each sequence starts from a fresh device (the harness
     /// process is reset between sequences, or started anew when it broke).
     public var sequenceLength: Int
@@ -47,6 +53,12 @@ public struct ConformanceOptions: Sendable {
     /// Called about every `progressInterval` while the differential campaign runs.
     public var progress: (@Sendable (CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
+    /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
+    public var concurrencyPairs = 60
+    /// Campaigns also on drawn device shapes, with shape edges in the generator (`campaignDevices`).
+    public var deviceShapes = true
+    /// Mid-operation faults (handle changes inside an operation, faults at any instruction).
+    public var midOperationFaults = true
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -93,7 +105,8 @@ public struct ConformanceReport: Sendable {
 
 /// Runs the differential engine against the golden model (traces compared), then the
 /// lifecycle checks of SPEC §8 (two devices at once, device cycles, injected pool-creation and
-/// allocation failures, and LeakSanitizer over them on the little-endian build).
+/// allocation failures, and LeakSanitizer over them on the little-endian build), then, for a
+/// driver source, the concurrency check (`ConcurrencyCheck`).
 public enum Conformance {
     /// The device configurations the campaign alternates: today's ISM device, and a smaller
     /// one (maxstbl 2048, an odd-sized BAR, 256-byte config space) so the maxstbl check and
@@ -112,10 +125,12 @@ public enum Conformance {
         // file-scope globals survive a RESET and those checks are about probe/remove state.
         var makeReused: ((DeviceConfig) throws(AccessError) -> WireAccess)?
         var sanitized: ((DeviceConfig) throws(AccessError) -> WireAccess)?
+        var harness: HarnessBinary?
         switch target {
         case .driverSource(let path):
             let variant: HarnessVariant = byteOrder == .big ? .big : .little
             let bin = try HarnessBuilder.build(driverSource: path, variant: variant)
+            harness = bin
             make = { c throws(AccessError) in try WireAccess(harness: bin, config: c, timeout: options.timeout) }
             let pool = IdleProcessPool()
             makeReused = { c throws(AccessError) in try WireAccess(harness: bin, config: c, timeout: options.timeout, reuse: pool) }
@@ -139,7 +154,10 @@ public enum Conformance {
         if options.lifecycle {
             runner.lifecycle(make)
             if let sanitized { runner.leakCheck(sanitized) }
+            if let harness, options.lifecycleWalk { runner.lifecycleWalk(harness) }
+            if let harness, options.callbackContract { runner.callbackContract(harness) }
         }
+        if options.concurrencyPairs > 0, case .driverSource = target { runner.concurrency(makeReused ?? make) }
         return ConformanceReport(byteOrder: byteOrder, operations: runner.operations,
                                  seconds: (clock.now - start).seconds, findings: runner.findings, checks: runner.checks,
                                  interrupted: Interruption.requested)
@@ -239,7 +257,8 @@ public enum Conformance {
         }
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
-            let devices = Conformance.devices(byteOrder)
+            let devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
+            let capabilities = try? make(devices[0]).capabilities
             var stop = false
             for (i, device) in devices.enumerated() {
                 let name = "differential (device \(i + 1))"
@@ -258,15 +277,15 @@ public enum Conformance {
                     }
                     budget = .seconds(share)
                 }
-                check(name) { r in r.campaign(device: device, index: i, budget: budget, make: make, stop: &stop) }
+                check(name) { r in r.campaign(device: device, index: i, budget: budget, capabilities: capabilities, make: make, stop: &stop) }
             }
         }
 
-        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget,
+        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget, capabilities: Capabilities?,
                                make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess, stop: inout Bool) {
             do {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
-                var campaign = Campaign(differential: diff, options: GeneratorOptions(), seed: options.seed &+ UInt64(i),
+                var campaign = Campaign(differential: diff, options: Conformance.generatorOptions(capabilities, options), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
                 campaign.shrink = .init(checks: options.shrinkChecks)
                 campaign.check = "differential (device \(i + 1))"
@@ -376,11 +395,55 @@ public enum Conformance {
             }
         }
 
-        private mutating func record(_ f: Finding, device: DeviceConfig) {
+        static let walkCheck = "lifecycle error paths (each acquire failed in turn)"
+
+        /// A check run's time-out: `factor` call time-outs, cut to what is left of a --seconds box.
+        func checkTimeout(_ factor: Int) -> Duration {
+            let t = options.timeout * factor
+            guard let d = options.deadline else { return t }
+            return max(.milliseconds(200), min(t, d - ContinuousClock.now))
+        }
+        static let contractCheck = "driver callback contract (what the fd view hides)"
+
+        /// R-LIFE-2 over every failure point: the harness fails each acquire in turn
+        /// (native/driver-harness/lifecycle_walk.c); each broken pair is one finding.
+        mutating func lifecycleWalk(_ bin: HarnessBinary) {
+            check(Self.walkCheck, needsLive: true) { r in
+                let device = Conformance.devices(r.byteOrder)[0]
+                guard let run = HarnessCheckRun.run(bin, mode: .lifecycleWalk, device: device, timeout: r.checkTimeout(6)) else {
+                    r.cutShort = "the harness could not be started"
+                    return
+                }
+                let walk = LifecycleWalkResult(run)
+                r.operations += walk.points
+                for f in walk.findings(layout: device.layout, check: Self.walkCheck) { r.record(f, device: device) }
+                if walk.points == 0 { r.cutShort = run.timedOut ? "the lifecycle walk did not end within its time-out" : "the lifecycle walk printed nothing" }
+            }
+        }
+
+        /// The driver's read/write callback contract, checked inside the harness
+        /// (native/driver-harness/callback_contract.c); one finding per broken aspect.
+        mutating func callbackContract(_ bin: HarnessBinary) {
+            check(Self.contractCheck, needsLive: true) { r in
+                let device = Conformance.devices(r.byteOrder)[0]
+                guard let run = HarnessCheckRun.run(bin, mode: .callbackContract, device: device, timeout: r.checkTimeout(3)) else {
+                    r.cutShort = "the harness could not be started"
+                    return
+                }
+                let contract = CallbackContractResult(run)
+                r.operations += contract.calls
+                for f in contract.findings(layout: device.layout, check: Self.contractCheck) { r.record(f, device: device) }
+                if contract.calls == 0 && contract.findings(layout: device.layout, check: Self.contractCheck).isEmpty {
+                    r.cutShort = run.timedOut ? "the callback-contract check did not end within its time-out" : "the callback-contract check made no call"
+                }
+            }
+        }
+
+        mutating func record(_ f: Finding, device: DeviceConfig) {
             var f = f
-            if let dir = options.reproducerDirectory, !f.operations.isEmpty {
+            if let dir = options.reproducerDirectory, !f.operations.isEmpty || f.pair != nil {
                 let kind = target.kind(byteOrder)
-                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence)
+                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence, pair: f.pair)
                 let store = ReproducerStore(directory: dir)
                 f.reproducer = try? store.save(r, stem: kind.fileStem, finding: f.slug,
                                                discriminator: ReproducerStore.discriminator(seed: options.seed, distinguishing: target.path + f.check))

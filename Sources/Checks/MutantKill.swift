@@ -26,23 +26,35 @@ public enum MutantKillRun {
         ImplementationKind.simulator(config: config, mutant: mutant)
     }
 
+    /// Device shapes (`DeviceShapes`) a mutant that survives the first device meets next, each
+    /// with `operationsPerMutant / shapes` operations.
+    public static let drawnShapes = 4
+
+    /// Campaigns on `config(order)` and then on `shapes` drawn devices, for each byte order the
+    /// mutant should show on, until one finds it.
     public static func run(
         mutant: Mutant, seed: UInt64, operationsPerMutant: Int, sequenceLength: Int = 32,
-        config: (ByteOrder) -> DeviceConfig = { DeviceConfig.ism(hostByteOrder: $0) }
+        config: (ByteOrder) -> DeviceConfig = { DeviceConfig.ism(hostByteOrder: $0) },
+        options: GeneratorOptions = GeneratorOptions(), shapes: Int = drawnShapes
     ) -> MutantKill {
         var used = 0
         for order in mutant.byteOrders {
-            let cfg = config(order)
-            let campaign = Campaign(differential: differential(config: cfg, mutant: mutant), options: GeneratorOptions(), seed: seed,
-                                    budget: .operations(operationsPerMutant), sequenceLength: sequenceLength)
-            guard let result = try? campaign.run() else { continue }
-            if let f = result.findings.first, let d = f.divergence {
-                let repro = Reproducer(target: kind(mutant: mutant).target, device: cfg, seed: seed, operations: f.operations, divergence: d)
-                return MutantKill(mutant: mutant, killed: true, byteOrder: order,
-                                  operationsToKill: used + (f.operationsBefore ?? result.operations),
-                                  shrunkLength: f.operations.count, divergence: d, reproducer: repro)
+            let first = config(order)
+            let devices = [first] + DeviceShapes.draw(seed: seed, count: shapes, byteOrder: order, profile: first.profile)
+            for (i, cfg) in devices.enumerated() {
+                let budget = i == 0 ? operationsPerMutant : max(1, operationsPerMutant / max(1, shapes))
+                let campaign = Campaign(differential: differential(config: cfg, mutant: mutant), options: options,
+                                        seed: seed &+ UInt64(i), budget: .operations(budget), sequenceLength: sequenceLength)
+                guard let result = try? campaign.run() else { continue }
+                if let f = result.findings.first, let d = f.divergence {
+                    let repro = Reproducer(target: kind(mutant: mutant).target, device: cfg, seed: seed &+ UInt64(i),
+                                           operations: f.operations, divergence: d)
+                    return MutantKill(mutant: mutant, killed: true, byteOrder: order,
+                                      operationsToKill: used + (f.operationsBefore ?? result.operations),
+                                      shrunkLength: f.operations.count, divergence: d, reproducer: repro)
+                }
+                used += result.operations
             }
-            used += result.operations
         }
         return MutantKill(mutant: mutant, killed: false, byteOrder: nil, operationsToKill: nil, shrunkLength: nil,
                           divergence: nil, reproducer: nil)

@@ -26,6 +26,12 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     public var layout: OffsetLayout
     /// Where the reproducer was written, when one was.
     public var reproducer: String?
+    /// A headline of its own, for what is neither a rule's fd-visible divergence nor a breakage
+    /// (a driver callback's contract, seen only inside the driver harness); nil otherwise.
+    public var title: String?
+    /// For a concurrency finding: the forced interleaving no order of its two operations
+    /// explains (`operations` then set the state up before it).
+    public var pair: ConcurrentPair?
 
     public init(check: String, divergence: Divergence?, failure: Breakage? = nil, rule: Rule?, operations: [Operation],
                 original: [Operation]? = nil, occurrences: Int = 1, operationsBefore: Int? = nil, detail: String = "",
@@ -52,13 +58,17 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
 
     /// What the finding is: the breakage's kind, or the rule ID.
     public var headline: String {
+        if let title { return title }
         if let f = failure ?? divergence?.failure { return f.headline }
+        if pair != nil && rule == nil { return "not linearizable" }
         return rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
     }
 
     /// A stable short name for file names: the rule and aspect, or the breakage kind.
     public var slug: String {
+        if let title { return title.lowercased().split { !($0.isLetter || $0.isNumber) }.joined(separator: "-") }
         if let f = failure ?? divergence?.failure { return f.kind }
+        if pair != nil && rule == nil { return "not-linearizable" }
         let r = rule?.rawValue ?? divergence?.rule.rawValue ?? "finding"
         return divergence.map { r + "-" + $0.aspect.rawValue } ?? r
     }
@@ -68,6 +78,7 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     /// same bug share it; the same rule broken by different operations does not.
     public var signature: String {
         var parts = [slug, operations.map { $0.summary(in: layout) }.joined(separator: ";")]
+        if let pair { parts.append(pair.summary(in: layout)) }
         if case .sanitizer(_, let frame?)? = failure ?? divergence?.failure {
             // The frame without its address: `#3 0x55d1… in fn file.c:12` → `fn file.c:12`.
             parts.append(frame.split(separator: " ").drop { !$0.hasPrefix("in") }.dropFirst().joined(separator: " "))

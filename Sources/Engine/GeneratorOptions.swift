@@ -13,11 +13,21 @@ public struct GeneratorOptions: Sendable {
     public var mayWrite: (@Sendable (_ index: UInt64, _ position: UInt64, _ count: Int) -> Bool)?
     /// The largest transfer generated.
     public var maxCount: Int
+    /// Mid-operation faults: the function handle changing between two instructions of one
+    /// operation or just before its store block, and device faults at any instruction, not
+    /// only the first few (needs `faults` and an implementation that accepts them).
+    public var midOperation: Bool
+    /// The shape edges: region indexes over the whole 16-bit range biased to bit patterns,
+    /// and far positions (around every power of two, 4 GiB and more from either BAR end).
+    public var shapeEdges: Bool
 
     public init(
         faults: Bool = true, lifecycle: Bool = true, handleRecovery: Bool = true, seek: Bool = true,
-        writes: Bool = true, mayWrite: (@Sendable (UInt64, UInt64, Int) -> Bool)? = nil, maxCount: Int = 8192
+        writes: Bool = true, mayWrite: (@Sendable (UInt64, UInt64, Int) -> Bool)? = nil, maxCount: Int = 8192,
+        midOperation: Bool = true, shapeEdges: Bool = true
     ) {
+        self.midOperation = midOperation
+        self.shapeEdges = shapeEdges
         self.faults = faults
         self.lifecycle = lifecycle
         self.handleRecovery = handleRecovery
@@ -29,6 +39,7 @@ public struct GeneratorOptions: Sendable {
 
     /// Everything the implementation's capabilities allow.
     public init(capabilities c: Capabilities) {
-        self.init(faults: c.faults, lifecycle: c.lifecycle, handleRecovery: c.handleRecovery, seek: c.seek)
+        self.init(faults: c.faults, lifecycle: c.lifecycle, handleRecovery: c.handleRecovery, seek: c.seek,
+                  midOperation: c.faults && c.midOperationHandleChange)
     }
 }

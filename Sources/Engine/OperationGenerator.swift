@@ -6,7 +6,11 @@ import ISMModel
 /// 0...7; the sizes 0,1,2,3,4,5,7,8,9,15,16,4095,4096,4097 and maxstbl±1; page boundaries;
 /// BAR ends; the 1 TiB, 128 TiB and 256 TiB boundaries; invalid and negative offsets; absent
 /// BARs; config space; injected load, store, copy and allocation faults; handle recovery and
-/// a second device coming and going.
+/// a second device coming and going. With `shapeEdges`: every present BAR's edges, far
+/// positions around every power of two and 4 GiB from the end, and region indexes over the
+/// whole 16-bit range biased to bit patterns. With `midOperation`: the handle changing
+/// between two instructions of one operation or just before its store block, and device
+/// faults at any instruction.
 public struct OperationGenerator: Sendable {
     public let config: DeviceConfig
     public let options: GeneratorOptions
@@ -33,14 +37,18 @@ public struct OperationGenerator: Sendable {
     public mutating func next() -> Operation {
         let r = rng.below(100)
         switch r {
-        case 0..<30: return .pread(offset: offset(), count: readCount(), fault: fault())
+        case 0..<30: return preadOp()
         case 30..<58:
             if let w = writeOp() { return w }
-            return .pread(offset: offset(), count: readCount(), fault: fault())
-        case 58..<65: return .read(count: readCount(), fault: fault())
+            return preadOp()
+        case 58..<65: return readOp()
         case 65..<72:
-            if options.writes, options.mayWrite == nil { return .write(count: count(), pattern: UInt8(truncatingIfNeeded: rng.next()), fault: fault()) }
-            return .read(count: readCount(), fault: fault())
+            if options.writes, options.mayWrite == nil {
+                let c = count()
+                let p = UInt8(truncatingIfNeeded: rng.next())
+                return .write(count: c, pattern: p, fault: fault(count: c))
+            }
+            return readOp()
         case 72..<82 where options.seek: return seek()
         case 82..<90: return regionInfo()
         case 90..<93 where options.handleRecovery: return .recoverHandle
@@ -50,8 +58,39 @@ public struct OperationGenerator: Sendable {
             case 1: return .detachPeer
             default: return .checkResources
             }
-        default: return .pread(offset: offset(), count: readCount(), fault: fault())
+        default: return preadOp()
         }
+    }
+
+    private mutating func preadOp() -> Operation {
+        let o = offset()
+        let c = readCount()
+        var f = fault(count: c)
+        // A handle change between two loads: after one of this read's loads but the last.
+        if case let .handleChange(after) = f, after > 0 {
+            let loads = Self.loadCount(offset: o, count: c, profile: config.profile)
+            if loads >= 2 { f = .handleChange(after: UInt16(clamping: 1 + rng.below(min(loads - 1, 64)))) }
+        }
+        return .pread(offset: o, count: c, fault: f)
+    }
+
+    /// How many loads a read of `count` bytes at `offset` issues by R-READ-1 (8-byte loads allowed).
+    static func loadCount(offset: UInt64, count: Int, profile: Profile) -> Int {
+        var pos = DecodedOffset(offset: offset, profile: profile).position
+        var left = UInt64(min(count, 1 << 16))
+        var n = 0
+        while left > 0 {
+            let w = GoldenModel.loadWidth(position: pos, remaining: left, allow8: true)
+            pos &+= w
+            left -= w
+            n += 1
+        }
+        return n
+    }
+
+    private mutating func readOp() -> Operation {
+        let c = readCount()
+        return .read(count: c, fault: fault(count: c))
     }
 
     private mutating func writeOp() -> Operation? {
@@ -63,7 +102,8 @@ public struct OperationGenerator: Sendable {
                 let d = DecodedOffset(offset: o, profile: config.profile)
                 guard o >> 63 == 0, may(d.index, d.position, c) else { continue }
             }
-            return .pwrite(offset: o, count: c, pattern: UInt8(truncatingIfNeeded: rng.next()), fault: fault())
+            let p = UInt8(truncatingIfNeeded: rng.next())
+            return .pwrite(offset: o, count: c, pattern: p, fault: fault(count: c))
         }
         return nil
     }
@@ -100,8 +140,12 @@ public struct OperationGenerator: Sendable {
         case 72..<84: index = UInt64(RegionIndex.config)
         case 84..<89 where !absentBars.isEmpty: index = absentBars[rng.below(absentBars.count)]
         case 89..<95:
-            let invalid: [UInt64] = [6, 8, 9, 15, 0xFF, 0x7FFF]
-            index = invalid[rng.below(invalid.count)]
+            if options.shapeEdges && rng.chance(75) {
+                index = bitPatternIndex()
+            } else {
+                let invalid: [UInt64] = [6, 8, 9, 15, 0xFF, 0x7FFF]
+                index = invalid[rng.below(invalid.count)]
+            }
         case 95..<100: return (1 << 63) | (rng.next() >> 1) & ~UInt64(0xFF) | UInt64(rng.below(8))
         default: index = 0
         }
@@ -114,7 +158,7 @@ public struct OperationGenerator: Sendable {
         let mask: UInt64 = (1 << config.profile.regionShift) - 1
         let len = max(length, 1)
         let base: UInt64
-        switch rng.below(10) {
+        switch rng.below(options.shapeEdges ? 15 : 10) {
         case 0, 1: base = 0
         case 2: base = 4096
         case 3: base = 8192
@@ -123,6 +167,13 @@ public struct OperationGenerator: Sendable {
         case 7 where len > 1 << 40: base = 1 << 40
         case 8 where len > 1 << 47: base = 1 << 47
         case 9 where len > 1 << 32: base = 1 << 32
+        // Far positions: around every power of two inside the region and as far from its end.
+        case 10 where len > 1: base = 1 << UInt64(rng.below(Self.bits(len)))
+        case 11 where len > 1: base = len - (1 << UInt64(rng.below(Self.bits(len))))
+        case 12 where len > 1 << 33: base = len - (1 << 32)
+        case 13 where len > 1 << 33: base = ((1 << 32) + rng.next() % (len - (1 << 33))) & ~4095
+        // A single high bit: far past the end of a small region (a 32-bit truncation shows).
+        case 14: base = 1 << UInt64(12 + rng.below(36))
         default: base = len
         }
         let delta = Int64(rng.below(33)) - 16  // −16 ... +16
@@ -132,8 +183,40 @@ public struct OperationGenerator: Sendable {
         return p & mask
     }
 
-    mutating func fault() -> Fault {
+    /// The number of significant bits of `n` (so `1 << (bits(n) - 1) <= n`).
+    static func bits(_ n: UInt64) -> Int { 64 - n.leadingZeroBitCount }
+
+    /// A region index with a telling bit pattern: a single bit, a byte boundary, a valid
+    /// index with high bits set, or any 16-bit value.
+    mutating func bitPatternIndex() -> UInt64 {
+        let valid: [UInt64] = [0, 1, 2, 3, 4, 5, UInt64(RegionIndex.config)]
+        switch rng.below(5) {
+        case 0: return 1 << UInt64(rng.below(16))
+        case 1:
+            let edges: [UInt64] = [0x7F, 0x80, 0xFF, 0x100, 0x101, 0x1FF, 0x7FFF, 0x8000, 0xFF00, 0xFFFF]
+            return edges[rng.below(edges.count)]
+        case 2: return valid[rng.below(valid.count)] | 1 << UInt64(3 + rng.below(13))
+        case 3: return valid[rng.below(valid.count)] | (rng.chance(50) ? 0xFF00 : 0x7F00)
+        default: return UInt64(rng.below(0x10000))
+        }
+    }
+
+    /// A fault for a transfer of `count` bytes.
+    mutating func fault(count: Int) -> Fault {
         guard options.faults, rng.chance(15) else { return .none }
+        if options.midOperation && rng.chance(30) {
+            // At most `count` instructions (1-byte loads), at least count/8.
+            let n = max(1, count)
+            switch rng.below(4) {
+            case 0: return .handleChange(after: 0)
+            case 1: return .handleChange(after: UInt16(1 + rng.below(3)))
+            case 2: return .handleChange(after: UInt16(clamping: 1 + rng.below(n)))
+            default:
+                // The device rejects one instruction anywhere in the operation (an error status: EIO).
+                let nth = rng.chance(50) ? max(0, n / 8 - 1 + rng.below(3)) : rng.below(n)
+                return .device(nth: UInt16(clamping: nth), errno: .ioError)
+            }
+        }
         switch rng.below(4) {
         case 0: return .device(nth: UInt16(rng.below(3)), errno: .ioError)
         case 1: return .device(nth: UInt16(rng.below(2)), errno: Errno(rawValue: 19))
@@ -151,7 +234,8 @@ public struct OperationGenerator: Sendable {
     }
 
     mutating func regionInfo() -> Operation {
-        let index: UInt32 = rng.chance(90) ? UInt32(rng.below(10)) : UInt32(truncatingIfNeeded: rng.next())
+        let index: UInt32 = rng.chance(90) ? UInt32(rng.below(10))
+            : options.shapeEdges && rng.chance(50) ? UInt32(bitPatternIndex()) : UInt32(truncatingIfNeeded: rng.next())
         let argsz: UInt32 = rng.chance(90) ? 32 : UInt32(rng.below(32))
         return .regionInfo(index: index, argsz: argsz)
     }

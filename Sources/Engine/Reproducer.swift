@@ -18,6 +18,9 @@ public struct Reproducer: Codable, Sendable, Hashable {
     public var operations: [Operation]
     /// The divergence seen when the reproducer was written.
     public var divergence: Divergence?
+    /// A concurrency finding: the pair run after `operations` (which set the state up); replay
+    /// runs it and judges it for linearizability. Absent for every other finding.
+    public var pair: ConcurrentPair?
 
     /// An implementation under test, named so a tool can make it again.
     public struct Target: Codable, Sendable, Hashable, CustomStringConvertible {
@@ -32,7 +35,7 @@ public struct Reproducer: Codable, Sendable, Hashable {
         }
     }
 
-    public init(target: Target, device: DeviceConfig, seed: UInt64?, operations: [Operation], divergence: Divergence?) {
+    public init(target: Target, device: DeviceConfig, seed: UInt64?, operations: [Operation], divergence: Divergence?, pair: ConcurrentPair? = nil) {
         self.format = Reproducer.formatName
         self.version = Reproducer.currentVersion
         self.target = target
@@ -40,6 +43,7 @@ public struct Reproducer: Codable, Sendable, Hashable {
         self.seed = seed
         self.operations = operations
         self.divergence = divergence
+        self.pair = pair
     }
 }
 

@@ -40,6 +40,9 @@ extension Reproducer {
             let inside = m.bar >= 0 && m.bar < 6 && m.start <= r.device.barLengths[m.bar] && m.length <= r.device.barLengths[m.bar] - m.start
             guard inside else { throw ReproducerError("\(name): device.msix lies outside BAR \(m.bar)") }
         }
+        if let p = r.pair, !p.isMeaningful {
+            throw ReproducerError("\(name): pair must hold two transfers or region-info requests on fd 1 or 2, a hold >= 0, and not two read/write calls on one fd")
+        }
         if let big = r.operations.first(where: { ($0.count ?? 0) > Limits.maxTransfer }) {
             throw ReproducerError("\(name): operation \(big.summary(in: r.device.layout)) exceeds the \(Limits.maxTransfer)-byte transfer limit")
         }
@@ -49,7 +52,10 @@ extension Reproducer {
     /// The keys each object of a reproducer may have: what this version writes (a misspelt key,
     /// such as a fault under the wrong name, must not be dropped silently).
     static let knownKeys: [String: Set<String>] = [
-        "": ["format", "version", "target", "device", "seed", "operations", "divergence"],
+        "": ["format", "version", "target", "device", "seed", "operations", "divergence", "pair"],
+        "pair": ["first", "firstFD", "second", "secondFD", "hold"],
+        "pair.first": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
+        "pair.second": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
         "target": ["kind", "parameters"],
         "device": ["barLengths", "configSize", "maxstbl", "hostByteOrder", "profile", "storeBlocks", "has64BitMMIO", "msix",
                    "contentSeed", "peerMaxstbl"],
@@ -69,8 +75,13 @@ extension Reproducer {
             }
         }
         try check(top, schema: "", path: "")
-        for key in ["target", "device", "divergence"] {
+        for key in ["target", "device", "divergence", "pair"] {
             if let o = top[key] as? [String: Any] { try check(o, schema: key, path: key) }
+        }
+        if let p = top["pair"] as? [String: Any] {
+            for key in ["first", "second"] {
+                if let o = p[key] as? [String: Any] { try check(o, schema: "pair." + key, path: "pair." + key) }
+            }
         }
         if let d = top["device"] as? [String: Any], let m = d["msix"] as? [String: Any] { try check(m, schema: "device.msix", path: "device.msix") }
         if let d = top["divergence"] as? [String: Any], let o = d["operation"] as? [String: Any] {

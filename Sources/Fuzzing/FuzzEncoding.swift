@@ -207,6 +207,7 @@ public enum FuzzEncoding {
             case 1: return .userBuffer(from: arg)
             case 2:
                 if arg == 0 { return .allocation }
+                if arg == 0x3F { return .handleChange(after: UInt16(truncatingIfNeeded: le(2))) }
                 let nth = UInt16(truncatingIfNeeded: le(2))
                 return .device(nth: nth, errno: Errno(rawValue: Int32(max(1, u8()))))  // errno 0 is no failure: reads as 1
             default: return .userBuffer(from: Int(le(2)))
@@ -363,6 +364,9 @@ extension FuzzEncoding {
             } else {
                 return false
             }
+        case let .handleChange(after):
+            out.append(2 | 0x3F << 2)
+            appendLE(UInt64(after), 2, &out)
         case .allocation:
             out.append(2)
         }

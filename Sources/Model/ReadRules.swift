@@ -3,7 +3,7 @@ import ISMAccess
 extension GoldenModel {
     /// R-READ-1: the width of the next load at `pos` with `remaining` bytes left.
     @inline(__always)
-    static func loadWidth(position pos: UInt64, remaining: UInt64, allow8: Bool) -> UInt64 {
+    public static func loadWidth(position pos: UInt64, remaining: UInt64, allow8: Bool) -> UInt64 {
         if allow8 && remaining >= 8 && pos & 7 == 0 { return 8 }
         if remaining >= 4 && pos & 3 == 0 { return 4 }
         if remaining >= 2 && pos & 1 == 0 { return 2 }
@@ -54,6 +54,11 @@ extension GoldenModel {
                     throw .errno(errno)
                 }
                 instruction &+= 1
+                // R-FH-1: the handle changes after this load; the next one must use the new one.
+                if case let .handleChange(after) = fault, after == instruction {
+                    handle &+= 1
+                    lastDecision.cite(.fh1)
+                }
             }
             // R-READ-5: a fault copying to the user buffer fails the read.
             if case let .userBuffer(from) = fault, done + n > from {

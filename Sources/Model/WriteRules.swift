@@ -16,8 +16,15 @@ extension GoldenModel {
         lastDecision.cite(.life1)
         if case .allocation = fault { lastDecision.decide(.write5); throw .enomem }
         if case let .userBuffer(from) = fault, from < count { lastDecision.decide(.write5); throw .efault }
+        // R-FH-1: the handle may change once the bytes are in the bounce buffer; the store
+        // block must use the handle current when it is issued.
+        if case .handleChange(0) = fault {
+            handle &+= 1
+            lastDecision.cite(.fh1)
+        }
         // R-WRITE-3: exactly one store block of count bytes at pos.
         trace.append(.storeBlock(bar: UInt8(bar), position: pos, length: UInt32(count), handle: handle))
+        if case .handleChange(1) = fault { handle &+= 1; lastDecision.cite(.fh1) }  // after the store block
         lastDecision.cite(.write3)
         // R-WRITE-4: the store block's own error is passed through.
         if case let .device(nth, errno) = fault, nth == 0 {
@@ -51,12 +58,14 @@ extension GoldenModel {
                 throw .efault
             }
             if !span.inside {
+                if instruction == 0, case .handleChange(0) = fault { handle &+= 1; lastDecision.cite(.fh1) }
                 trace.append(.store(bar: UInt8(bar), position: pos, width: UInt8(n), handle: handle))
                 if case let .device(nth, errno) = fault, nth == instruction {
                     lastDecision.decide(.write4)
                     throw .errno(errno)
                 }
                 instruction &+= 1
+                if case let .handleChange(after) = fault, after == instruction { handle &+= 1; lastDecision.cite(.fh1) }
                 memory.write(bar: bar, position: pos, from: src + done, count: n)
             }
             done += n

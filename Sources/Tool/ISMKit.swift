@@ -12,7 +12,7 @@ struct ISMKit: ParsableCommand {
             Exit codes: 0 conforming, 1 finding (divergence, surviving mutant), 2 usage or environment error.
             """,
         subcommands: [
-            Run.self, Mutants.self, Replay.self, Rules.self, Bench.self, Hw.self, Repro.self, Conform.self, Fuzz.self, Merge.self,
+            Run.self, Mutants.self, Replay.self, Rules.self, Bench.self, BenchJobs.self, Hw.self, Repro.self, Conform.self, Fuzz.self, Merge.self,
         ]
     )
 }
@@ -72,7 +72,7 @@ enum Main {
     static func installSignalHandlers() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { s in
-                if Interruption.requested { _exit(128 + s) }  // the second signal: at once
+                if Interruption.requested { Workers.killAll(); _exit(128 + s) }  // the second signal: at once
                 Interruption.request(s)
             }
         }

@@ -189,6 +189,32 @@ import Testing
             #expect(read(&x, 4) == .success(4))
             #expect(c.position == offset(7, 4))
             #expect(x.position == offset(7, 0))
+        case .handleCachedPerRead:
+            // A 12-byte read is an 8-byte and a 4-byte load; the handle changes after the first.
+            _ = pread(&c, offset(2, 0), 12, fault: .handleChange(after: 1))
+            #expect(trace(&c) == [load(2, 0, 8), load(2, 8, 4, fh: 1)])
+            _ = pread(&x, offset(2, 0), 12, fault: .handleChange(after: 1))
+            #expect(trace(&x) == [load(2, 0, 8), load(2, 8, 4)])
+            _ = pread(&x, offset(2, 0), 8)
+            #expect(trace(&x) == [load(2, 0, 8, fh: 1)])  // the next read takes the new handle
+        case .handleReadBeforeCopy:
+            #expect(pwrite(&c, offset(2, 0), pattern(16), fault: .handleChange(after: 0)) == .success(16))
+            #expect(trace(&c) == [stb(2, 0, 16, fh: 1)])
+            #expect(pwrite(&x, offset(2, 0), pattern(16), fault: .handleChange(after: 0)) == .success(16))
+            #expect(trace(&x) == [stb(2, 0, 16)])
+            #expect(pwrite(&x, offset(2, 0), pattern(16)) == .success(16))
+            #expect(trace(&x) == [stb(2, 0, 16, fh: 1)])
+        case .barEndU32:
+            var big = device { $0.barLengths[1] = (1 << 32) + 4096 }
+            var bigX = device(m) { $0.barLengths[1] = (1 << 32) + 4096 }
+            #expect(pread(&big, offset(1, (1 << 32) + 4096), 1).result == .failure(.einval))
+            #expect(pread(&bigX, offset(1, (1 << 32) + 4096), 1).result != .failure(.einval))
+            #expect(pread(&bigX, offset(1, (1 << 32) + 4095), 1).result == .success(1))
+            #expect(pread(&x, offset(2, 8192), 1).result == .failure(.einval))  // below 4 GiB: right
+        case .regionIndexU8:
+            #expect(pread(&c, offset(0x102, 0), 4).result == .failure(.einval))
+            #expect(pread(&x, offset(0x102, 0), 4).bytes == initial(bar: 2, 0..<4))
+            #expect(pread(&x, offset(0xFF, 0), 4).result == .failure(.einval))
         }
     }
 }

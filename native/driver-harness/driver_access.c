@@ -21,6 +21,9 @@ struct ismkit_access {
 	bool open;
 };
 static struct ismkit_access the_access;
+static struct ismkit_access second_access; /* a second fd of device A: shares the device, not the position */
+
+struct ismkit_access *ismk_second_fd(void) { return the_access.open ? &second_access : NULL; }
 
 static void slot_init(int s, u64 maxstbl)
 {
@@ -80,7 +83,7 @@ int ismkit_abi_version(void) { return ISMKIT_ABI_VERSION; }
 uint32_t ismkit_capabilities(void)
 {
 	return ISMKIT_CAP_TRACE | ISMKIT_CAP_FAULTS | ISMKIT_CAP_LIFECYCLE |
-	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK;
+	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK | ISMKIT_CAP_HANDLE_CHANGE;
 }
 
 static struct vfio_device *vdev_of(int s) { return &ismk.slot[s].core->vdev; }
@@ -110,6 +113,8 @@ struct ismkit_access *ismkit_open(const struct ismkit_config *config, int *err)
 	ismk.slot[0].opened = true;
 	the_access.open = true;
 	the_access.pos = 0;
+	second_access.open = true;
+	second_access.pos = 0;
 	return &the_access;
 }
 
@@ -145,6 +150,8 @@ void ismkit_close(struct ismkit_access *a)
 	ismk.current = 0;
 	the_access.open = false;
 	the_access.pos = 0;
+	second_access.open = false;
+	second_access.pos = 0;
 }
 
 static void begin_op(void *buf, uint64_t len, const struct ismkit_fault *fault)
@@ -164,10 +171,10 @@ static void end_op(void)
 	ismk.ulen = 0;
 }
 
-static int64_t transfer(bool positional, bool iswrite, void *buf, uint64_t count, uint64_t offset,
+static int64_t transfer(struct ismkit_access *a, bool positional, bool iswrite, void *buf, uint64_t count, uint64_t offset,
 			const struct ismkit_fault *fault)
 {
-	loff_t pos = positional ? (loff_t)offset : the_access.pos;
+	loff_t pos = positional ? (loff_t)offset : a->pos;
 	if (pos < 0)
 		return -EINVAL; /* R-OFF-4: before anything else, even for count 0 */
 	uint64_t n = count > (uint64_t)MAX_RW_COUNT ? (uint64_t)MAX_RW_COUNT : count;
@@ -183,35 +190,31 @@ static int64_t transfer(bool positional, bool iswrite, void *buf, uint64_t count
 	ismk.current = -1;
 	end_op();
 	if (!positional && r >= 0)
-		the_access.pos = pos;
+		a->pos = pos;
 	return r;
 }
 
 int64_t ismkit_pread(struct ismkit_access *a, void *buf, uint64_t count, uint64_t offset,
 		     const struct ismkit_fault *fault)
 {
-	(void)a;
-	return transfer(true, false, buf, count, offset, fault);
+	return transfer(a, true, false, buf, count, offset, fault);
 }
 
 int64_t ismkit_pwrite(struct ismkit_access *a, const void *buf, uint64_t count, uint64_t offset,
 		      const struct ismkit_fault *fault)
 {
-	(void)a;
-	return transfer(true, true, (void *)buf, count, offset, fault);
+	return transfer(a, true, true, (void *)buf, count, offset, fault);
 }
 
 int64_t ismkit_read(struct ismkit_access *a, void *buf, uint64_t count, const struct ismkit_fault *fault)
 {
-	(void)a;
-	return transfer(false, false, buf, count, 0, fault);
+	return transfer(a, false, false, buf, count, 0, fault);
 }
 
 int64_t ismkit_write(struct ismkit_access *a, const void *buf, uint64_t count,
 		     const struct ismkit_fault *fault)
 {
-	(void)a;
-	return transfer(false, true, (void *)buf, count, 0, fault);
+	return transfer(a, false, true, (void *)buf, count, 0, fault);
 }
 
 int64_t ismkit_seek(struct ismkit_access *a, int64_t offset, int whence)
@@ -324,9 +327,19 @@ static const struct ismkit_api driver_api = {
 	ismkit_resources, ismkit_take_trace,
 };
 
-/* `--initial-bytes SEED BAR POS N`: prints N initial device bytes in hex (agreement test). */
+/* The checks that drive the driver directly, outside the wire protocol (lifecycle_walk.c,
+ * callback_contract.c); weak, so builds without them (the fuzz library) still link. */
+int ismk_lifecycle_walk_main(int argc, char **argv) __attribute__((weak));
+int ismk_callback_contract_main(int argc, char **argv) __attribute__((weak));
+
+/* `--initial-bytes SEED BAR POS N`: prints N initial device bytes in hex (agreement test).
+ * `--lifecycle-walk CONFIG…`, `--callback-contract CONFIG…`: the checks above. */
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--lifecycle-walk") == 0 && ismk_lifecycle_walk_main)
+		return ismk_lifecycle_walk_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--callback-contract") == 0 && ismk_callback_contract_main)
+		return ismk_callback_contract_main(argc, argv);
 	if (argc == 6 && strcmp(argv[1], "--initial-bytes") == 0) {
 		u64 seed = strtoull(argv[2], NULL, 10), pos = strtoull(argv[4], NULL, 10);
 		int bar = atoi(argv[3]);

@@ -49,6 +49,47 @@ struct ismk_record {
 	char name[32];
 };
 
+/* The acquire/release pairs of the vfio/pci core and the slab allocator a driver must balance
+ * (R-LIFE-2); pair_ledger.h keeps account of them. */
+enum ismk_pair {
+	ISMK_PAIR_DEVICE,    /* vfio_alloc_device / the last vfio_put_device */
+	ISMK_PAIR_CORE_INIT, /* vfio_pci_core_init_dev / vfio_pci_core_release_dev */
+	ISMK_PAIR_REGISTER,  /* vfio_pci_core_register_device / vfio_pci_core_unregister_device */
+	ISMK_PAIR_ENABLE,    /* vfio_pci_core_enable / vfio_pci_core_disable or vfio_pci_core_close_device */
+	ISMK_PAIR_POOL,      /* kmem_cache_create / kmem_cache_destroy */
+	ISMK_PAIR_ALLOC,     /* kmem_cache_alloc, kmalloc / kmem_cache_free, kfree */
+	ISMK_PAIRS
+};
+
+/* One acquire the lifecycle walk keeps (pointer masked like the registry's). */
+struct ismk_ledger_entry {
+	uintptr_t masked;
+	int pair;
+	bool released;
+	char what[48];
+};
+
+struct ismk_ledger {
+	long acquired[ISMK_PAIRS], released[ISMK_PAIRS]; /* always counted */
+	bool walking;          /* the lifecycle walk runs: entries kept, violations reported, frees quarantined */
+	int walk_point;        /* the acquire (0-based, in call order) that fails; -1 none */
+	int acquires;          /* acquires made so far in this walk point */
+	const char *phase;     /* the lifecycle step now running */
+	struct ismk_ledger_entry *e;
+	size_t n, cap;
+};
+
+/* What the callback-contract check records about one read/write callback call. */
+struct ismk_contract {
+	bool active;
+	int region;            /* BAR 0..5, or -1 for config space */
+	u64 start;             /* position inside the region where the call starts */
+	size_t len;            /* the user buffer's length */
+	unsigned char *written;/* per user byte: times copy_to_user wrote it */
+	unsigned char *read;   /* per user byte: times copy_from_user read it */
+	unsigned char *covered;/* per user byte: a device load (or config piece) for it succeeded */
+};
+
 struct ismk_state {
 	struct ismkit_config config;
 	struct ismk_slot slot[ISMK_SLOTS];
@@ -63,6 +104,8 @@ struct ismk_state {
 	size_t ulen;
 	struct ismk_record *rec;
 	size_t nrec, caprec;
+	struct ismk_ledger ledger;
+	struct ismk_contract contract;
 };
 
 extern struct ismk_state ismk;
@@ -73,5 +116,14 @@ struct ismk_record *ismk_find(const void *p, int kind);
 int ismk_slot_of_fh(u32 fh, u32 *generation);
 u32 ismk_fh(int slot, u32 generation);
 void ismk_mem_free(struct ismk_mem *m);
+
+/* Called at every boundary of a driver callback where another thread may run (concurrency.c):
+ * before each device instruction, before each non-empty user copy, and (from the driver's own
+ * calls, include/vfio_pci_priv.h) just after each instruction. NULL when no PAIR runs. */
+enum ismk_boundary { ISMK_AT_INSTRUCTION, ISMK_AT_COPY_TO_USER, ISMK_AT_COPY_FROM_USER, ISMK_AFTER_INSTRUCTION };
+extern void (*ismk_boundary_hook)(int where);
+
+/* The second open file of device A (its own file position), for two-fd concurrency. */
+struct ismkit_access *ismk_second_fd(void);
 
 #endif

@@ -13,12 +13,15 @@
  * - the vfio / pci core calls the driver makes.
  */
 #include "harness_state.h"
+#include "callback_contract.h"
+#include "pair_ledger.h"
 #include "wire.h"
 
 #include <stdlib.h>
 
 struct ismk_state ismk;
 struct pci_driver *ismk_driver;
+void (*ismk_boundary_hook)(int where);
 
 #define ISMK_MASK ((uintptr_t)0xA5C3A5C3A5C3A5C3ull)
 uintptr_t ismk_mask(const void *p) { return (uintptr_t)p ^ ISMK_MASK; }
@@ -132,9 +135,23 @@ static void trace_add(int kind, int bar, u64 pos, u32 size, u32 handle)
 	e->handle = handle;
 }
 
+/* A handle-change fault: device A's function handle changes now (zPCI recovery, R-FH-1). */
+static void handle_change(void)
+{
+	struct ismk_slot *sl = &ismk.slot[0];
+	sl->generation++;
+	WRITE_ONCE(sl->zdev.fh, ismk_fh(0, sl->generation));
+	ismk.fault.kind = ISMKIT_FAULT_NONE;
+}
+
+/* Set while the config-space stand-in copies user bytes (no store block follows). */
+static bool config_copy;
+
 /* Traces one instruction and says which device it addresses; returns 0 or a negative errno. */
 static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, int *bar, u32 *len)
 {
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(ISMK_AT_INSTRUCTION);
 	u32 fh = (u32)(req >> 32), generation = 0;
 	int slot = ismk_slot_of_fh(fh, &generation);
 	*bar = (int)((req >> 16) & 0xffff);
@@ -143,6 +160,9 @@ static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, in
 	u32 handle = slot < 0 ? 0xffffffffu : slot == 0 ? generation : (0x80000000u | generation);
 	trace_add(kind, *bar, offset, *len, handle);
 	u32 n = ismk.instructions++;
+	/* A handle change after instruction n+1 of the operation: this one already has its handle. */
+	if (ismk.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk.fault.nth == n + 1)
+		handle_change();
 	/* An injected fault always fails the instruction, even when asked for errno 0 (then EIO). */
 	if (ismk.fault.kind == ISMKIT_FAULT_DEVICE && ismk.fault.nth == n)
 		return ismk.fault.err > 0 ? -ismk.fault.err : -EIO;
@@ -173,6 +193,7 @@ int __zpci_load(u64 *data, u64 req, u64 offset)
 	case 4: { u32 v; memcpy(&v, b, 4); *data = v; break; }
 	default: { u64 v; memcpy(&v, b, 8); *data = v; break; }
 	}
+	ismk_contract_source(bar, offset, len);
 	return 0;
 }
 
@@ -292,6 +313,8 @@ static struct kmem_cache *cache_create(const char *name, unsigned int size, unsi
 		ismk.slot[s].fail_pool = false; /* injected pool-creation failure */
 		return NULL;
 	}
+	if (ismk_acquire_fails(ISMK_PAIR_POOL, "kmem_cache_create"))
+		return NULL;
 	struct kmem_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -299,6 +322,9 @@ static struct kmem_cache *cache_create(const char *name, unsigned int size, unsi
 	c->size = size;
 	c->align = align;
 	rec_add(c, ISMK_REC_CACHE, size, c->name);
+	char what[48];
+	snprintf(what, sizeof(what), "pool %s", c->name);
+	ismk_acquired(ISMK_PAIR_POOL, c, what);
 	return c;
 }
 
@@ -331,11 +357,15 @@ static struct ismk_record *live_cache(struct kmem_cache *c, const char *op)
 
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
 {
+	if (c && !ismk_use(ISMK_PAIR_POOL, c, "kmem_cache_alloc"))
+		return NULL;
 	struct ismk_record *cr = live_cache(c, "kmem_cache_alloc");
 	if (ismk.alloc_fault_pending) {
 		ismk.alloc_fault_pending = false;
 		return NULL;
 	}
+	if (ismk_acquire_fails(ISMK_PAIR_ALLOC, "kmem_cache_alloc"))
+		return NULL;
 	void *p = malloc(c->size ? c->size : 1);
 	if (!p)
 		return NULL;
@@ -344,6 +374,9 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
 	struct ismk_record *r = rec_add(p, ISMK_REC_OBJECT, c->size, cr->name);
 	r->masked_cache = ismk_mask(c);
 	c->objects++;
+	char what[48];
+	snprintf(what, sizeof(what), "an object of pool %s", c->name);
+	ismk_acquired(ISMK_PAIR_ALLOC, p, what);
 	return p;
 }
 
@@ -351,8 +384,12 @@ void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags) { return kmem_cache_a
 
 void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
+	if (c && !ismk_use(ISMK_PAIR_POOL, c, "kmem_cache_free"))
+		return;
 	live_cache(c, "kmem_cache_free");
 	if (!obj)
+		return;
+	if (!ismk_release(ISMK_PAIR_ALLOC, obj, "kmem_cache_free"))
 		return;
 	struct ismk_record *r = ismk_find(obj, ISMK_REC_OBJECT);
 	if (!r)
@@ -368,11 +405,14 @@ void kmem_cache_destroy(struct kmem_cache *c)
 {
 	if (!c)
 		return;
+	if (!ismk_release(ISMK_PAIR_POOL, c, "kmem_cache_destroy"))
+		return;
 	struct ismk_record *r = live_cache(c, "kmem_cache_destroy");
 	if (c->objects)
 		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "pool %s destroyed with %ld objects in use", c->name, c->objects);
 	r->dead = true;
-	free(c);
+	if (!ismk.ledger.walking)
+		free(c); /* quarantined while walking, so a use after release is observed */
 }
 
 void *kmalloc(size_t size, gfp_t flags)
@@ -381,11 +421,14 @@ void *kmalloc(size_t size, gfp_t flags)
 		ismk.alloc_fault_pending = false;
 		return NULL;
 	}
+	if (ismk_acquire_fails(ISMK_PAIR_ALLOC, "kmalloc"))
+		return NULL;
 	void *p = malloc(size ? size : 1);
 	if (p) {
 		if (flags & __GFP_ZERO)
 			memset(p, 0, size);
 		rec_add(p, ISMK_REC_OBJECT, size, "kmalloc");
+		ismk_acquired(ISMK_PAIR_ALLOC, p, "a kmalloc object");
 	}
 	return p;
 }
@@ -395,6 +438,8 @@ void *kzalloc(size_t size, gfp_t flags) { return kmalloc(size, flags | __GFP_ZER
 void kfree(const void *obj)
 {
 	if (!obj)
+		return;
+	if (!ismk_release(ISMK_PAIR_ALLOC, obj, "kfree"))
 		return;
 	struct ismk_record *r = ismk_find(obj, ISMK_REC_OBJECT);
 	if (!r)
@@ -420,10 +465,13 @@ unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 {
 	if (n == 0)
 		return 0;
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(ISMK_AT_COPY_TO_USER);
 	long long idx = (long long)((uintptr_t)to - (uintptr_t)ismk.ubuf);
 	unsigned long ok = user_span(idx, n, "copy_to_user");
 	check_kernel_range(from, n, "copy_to_user source");
 	memcpy(to, from, ok);
+	ismk_contract_mark(ismk.contract.written, idx, ok);
 	return n - ok;
 }
 
@@ -431,12 +479,18 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 {
 	if (n == 0)
 		return 0;
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(ISMK_AT_COPY_FROM_USER);
 	long long idx = (long long)((uintptr_t)from - (uintptr_t)ismk.ubuf);
 	unsigned long ok = user_span(idx, n, "copy_from_user");
 	check_kernel_range(to, n, "copy_from_user destination");
 	memcpy(to, from, ok);
+	ismk_contract_mark(ismk.contract.read, idx, ok);
 	if (ok < n)
 		memset((char *)to + ok, 0, n - ok); /* the kernel zeroes the rest */
+	/* The bytes are in the bounce buffer: the store block comes next (handle-change@0). */
+	if (ismk.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk.fault.nth == 0 && !config_copy)
+		handle_change();
 	return n - ok;
 }
 
@@ -456,25 +510,45 @@ void ismk_register_pci_driver(struct pci_driver *drv) { ismk_driver = drv; }
 
 /* --- vfio core -------------------------------------------------------------------------- */
 
-const struct pci_error_handlers vfio_pci_core_err_handlers;
+/* Every core call on a device checks, while walking, that the device was not released yet. */
+#define ISMK_USE_DEVICE(vdevp, fn) ismk_use(ISMK_PAIR_DEVICE, (vdevp), (fn))
+
+pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev, pci_channel_state_t state)
+{
+	(void)pdev;
+	(void)state;
+	return PCI_ERS_RESULT_CAN_RECOVER; /* the core signals the error eventfd and lets user space recover */
+}
+
+const struct pci_error_handlers vfio_pci_core_err_handlers = {
+	.error_detected = vfio_pci_core_aer_err_detected,
+};
 
 struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 				       const struct vfio_device_ops *ops)
 {
 	if (size < sizeof(struct vfio_device))
 		return ERR_PTR(-EINVAL);
+	if (ismk_acquire_fails(ISMK_PAIR_DEVICE, "vfio_alloc_device"))
+		return ERR_PTR(-ENOMEM);
 	struct vfio_device *d = calloc(1, size);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	rec_add(d, ISMK_REC_DEVICE, size, ops && ops->name ? ops->name : "vfio_device");
+	char what[48];
+	snprintf(what, sizeof(what), "device %s", ops && ops->name ? ops->name : "vfio_device");
+	ismk_acquired(ISMK_PAIR_DEVICE, d, what);
 	d->dev = dev;
 	d->ops = ops;
 	d->ismk_refcount = 1;
 	if (ops->init) {
 		int ret = ops->init(d);
 		if (ret) {
+			/* The core frees the device itself when init fails (release is not called). */
+			ismk_release(ISMK_PAIR_DEVICE, d, "vfio_alloc_device");
 			ismk_find(d, ISMK_REC_DEVICE)->dead = true;
-			free(d);
+			if (!ismk.ledger.walking)
+				free(d);
 			return ERR_PTR(ret);
 		}
 	}
@@ -483,6 +557,14 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 
 void vfio_put_device(struct vfio_device *device)
 {
+	if (ismk.ledger.walking) {
+		struct ismk_ledger_entry *e = ismk_ledger_find(ISMK_PAIR_DEVICE, device);
+		if (e && e->released) {
+			ismk_ledger_violation("double-release", ISMK_PAIR_DEVICE, "%s of %s, already released",
+					      "vfio_put_device", e->what);
+			return;
+		}
+	}
 	struct ismk_record *r = ismk_find(device, ISMK_REC_DEVICE);
 	if (!r)
 		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "vfio_put_device on a pointer that is no device");
@@ -492,21 +574,32 @@ void vfio_put_device(struct vfio_device *device)
 		return;
 	if (device->ops->release)
 		device->ops->release(device);
+	ismk_release(ISMK_PAIR_DEVICE, device, "vfio_put_device");
 	r = ismk_find(device, ISMK_REC_DEVICE);
 	r->dead = true;
-	free(device);
+	if (!ismk.ledger.walking)
+		free(device); /* quarantined while walking, so a use after release is observed */
 }
 
 int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 {
+	if (!ISMK_USE_DEVICE(&vdev->vdev, "vfio_pci_core_register_device"))
+		return -EINVAL;
 	if (ismk.current < 0)
 		return -EINVAL;
+	if (ismk_acquire_fails(ISMK_PAIR_REGISTER, "vfio_pci_core_register_device"))
+		return -EBUSY;
 	ismk.slot[ismk.current].core = vdev;
+	ismk_acquired(ISMK_PAIR_REGISTER, vdev, "the registration");
 	return 0;
 }
 
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
+	if (!ISMK_USE_DEVICE(&vdev->vdev, "vfio_pci_core_unregister_device"))
+		return;
+	if (!ismk_release(ISMK_PAIR_REGISTER, vdev, "vfio_pci_core_unregister_device"))
+		return;
 	for (int s = 0; s < ISMK_SLOTS; s++)
 		if (ismk.slot[s].core == vdev)
 			ismk.slot[s].core = NULL;
@@ -514,16 +607,50 @@ void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 
 int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 {
+	if (!ISMK_USE_DEVICE(core_vdev, "vfio_pci_core_init_dev"))
+		return -EINVAL;
+	if (ismk_acquire_fails(ISMK_PAIR_CORE_INIT, "vfio_pci_core_init_dev"))
+		return -ENOMEM;
 	struct vfio_pci_core_device *vdev = container_of(core_vdev, struct vfio_pci_core_device, vdev);
 	vdev->pdev = to_pci_dev(core_vdev->dev);
+	ismk_acquired(ISMK_PAIR_CORE_INIT, core_vdev, "the core state");
 	return 0;
 }
 
-void vfio_pci_core_release_dev(struct vfio_device *core_vdev) { (void)core_vdev; }
-int vfio_pci_core_enable(struct vfio_pci_core_device *vdev) { (void)vdev; return 0; }
-void vfio_pci_core_disable(struct vfio_pci_core_device *vdev) { (void)vdev; }
-void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev) { (void)vdev; }
-void vfio_pci_core_close_device(struct vfio_device *core_vdev) { (void)core_vdev; }
+void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
+{
+	if (ISMK_USE_DEVICE(core_vdev, "vfio_pci_core_release_dev"))
+		ismk_release(ISMK_PAIR_CORE_INIT, core_vdev, "vfio_pci_core_release_dev");
+}
+
+int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
+{
+	if (!ISMK_USE_DEVICE(&vdev->vdev, "vfio_pci_core_enable"))
+		return -EINVAL;
+	if (ismk_acquire_fails(ISMK_PAIR_ENABLE, "vfio_pci_core_enable"))
+		return -EIO;
+	ismk_acquired(ISMK_PAIR_ENABLE, vdev, "the enabled device");
+	return 0;
+}
+
+void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
+{
+	if (ISMK_USE_DEVICE(&vdev->vdev, "vfio_pci_core_disable"))
+		ismk_release(ISMK_PAIR_ENABLE, vdev, "vfio_pci_core_disable");
+}
+
+void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
+{
+	(void)ISMK_USE_DEVICE(&vdev->vdev, "vfio_pci_core_finish_enable");
+}
+
+void vfio_pci_core_close_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev = container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	if (ISMK_USE_DEVICE(core_vdev, "vfio_pci_core_close_device"))
+		ismk_release(ISMK_PAIR_ENABLE, vdev, "vfio_pci_core_close_device");
+}
+
 long vfio_pci_core_ioctl(struct vfio_device *v, unsigned int cmd, unsigned long arg)
 {
 	(void)v; (void)cmd; (void)arg;
@@ -566,12 +693,52 @@ ssize_t vfio_pci_config_rw_single(struct vfio_pci_core_device *vdev, char __user
 	struct ismk_slot *s = container_of(pdev, struct ismk_slot, pdev);
 	if (iswrite) {
 		unsigned char tmp[4];
-		if (copy_from_user(tmp, buf, piece))
+		config_copy = true;
+		unsigned long left = copy_from_user(tmp, buf, piece);
+		config_copy = false;
+		if (left)
 			return -EFAULT;
 		memcpy(s->config + pos, tmp, piece);
 	} else {
+		ismk_contract_source(-1, (u64)pos, piece); /* the piece is fetched; the copy may still fault */
 		if (copy_to_user(buf, s->config + pos, piece))
 			return -EFAULT;
 	}
 	return (ssize_t)piece;
+}
+
+int vfio_pci_ioctl_get_region_info(struct vfio_device *core_vdev, struct vfio_region_info *info,
+				   struct vfio_info_cap *caps)
+{
+	struct vfio_pci_core_device *vdev = container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	struct pci_dev *pdev = vdev->pdev;
+	(void)caps;
+	if (!pdev)
+		ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "region info before vfio_pci_core_init_dev set pdev");
+	info->offset = VFIO_PCI_INDEX_TO_OFFSET(info->index);
+	info->flags = 0;
+	info->size = 0;
+	if (info->index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		info->size = pdev->cfg_size;
+		info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	} else if (info->index <= VFIO_PCI_BAR5_REGION_INDEX) {
+		info->size = pci_resource_len(pdev, info->index);
+		if (info->size)
+			info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	} else if (info->index >= VFIO_PCI_NUM_REGIONS) {
+		info->offset = 0;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev, int nr_virtfn)
+{
+	(void)vdev;
+	return nr_virtfn ? -ENODEV : 0; /* an ISM function has no virtual functions */
+}
+
+void ismk_bug(const char *cond, const char *file, int line)
+{
+	ismkit_wire_broken(ISMKIT_BROKEN_MISUSE, "kernel BUG: %s at %s:%d", cond, file, line);
 }

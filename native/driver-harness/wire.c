@@ -81,6 +81,12 @@ static int parse_fault(const char *tok, struct ismkit_fault *f)
 		f->from = strtoll(tok + 1, &end, 10);
 		return *end ? -1 : 0;
 	}
+	if (tok[0] == 'H') {
+		char *end;
+		f->kind = ISMKIT_FAULT_HANDLE_CHANGE;
+		f->nth = (uint32_t)strtoul(tok + 1, &end, 10);
+		return *end || end == tok + 1 ? -1 : 0;
+	}
 	if (tok[0] == 'D') {
 		char *end;
 		f->kind = ISMKIT_FAULT_DEVICE;
@@ -234,6 +240,9 @@ static char *read_line(char **buf, size_t *cap)
 }
 
 #define MAX_TOKENS 16
+
+/* PAIR (docs/wire-protocol.md): defined by the driver-source harness's concurrency.c only. */
+extern void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, char **tok, int nt) __attribute__((weak));
 
 /* The client's read buffer as a client that reuses one buffer for its reads sees it (feature
  * `carry`): CARRY sets it; a read whose initial buffer is `=` starts from its first `count`
@@ -667,6 +676,10 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			snprintf(text, sizeof(text), "%lld.%lld", (long long)r.live_pools,
 				 (long long)r.leaked_objects);
 			respond(api, a, rc, NULL, 0, text);
+			continue;
+		}
+		if (strcmp(cmd, "PAIR") == 0 && ismkit_wire_pair) {
+			ismkit_wire_pair(api, a, tok, nt);
 			continue;
 		}
 		protocol_error("unknown request");

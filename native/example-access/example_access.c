@@ -45,7 +45,7 @@ int ismkit_abi_version(void) { return ISMKIT_ABI_VERSION; }
 uint32_t ismkit_capabilities(void)
 {
 	return ISMKIT_CAP_TRACE | ISMKIT_CAP_FAULTS | ISMKIT_CAP_LIFECYCLE |
-	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK;
+	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK | ISMKIT_CAP_HANDLE_CHANGE;
 }
 
 struct ismkit_access *ismkit_open(const struct ismkit_config *config, int *err)
@@ -116,6 +116,8 @@ static int instruction(struct ismkit_access *a, int kind, int bar, uint64_t pos,
 	e->size = size;
 	e->handle = a->handle;
 	uint32_t n = a->issued++;
+	if (a->fault->kind == ISMKIT_FAULT_HANDLE_CHANGE && a->fault->nth == n + 1)
+		a->handle++; /* the handle changes once this instruction completes */
 	if (a->fault->kind == ISMKIT_FAULT_DEVICE && a->fault->nth == n)
 		return -a->fault->err;
 	return 0;
@@ -172,6 +174,8 @@ static int64_t bar_write(struct ismkit_access *a, int bar, const unsigned char *
 		return -ENOMEM;
 	if (user_fault(a, 0, count))
 		return -EFAULT;
+	if (a->fault->kind == ISMKIT_FAULT_HANDLE_CHANGE && a->fault->nth == 0)
+		a->handle++; /* the bytes are copied: the handle changes just before the store block */
 	int rc = instruction(a, ISMKIT_EVENT_STORE_BLOCK, bar, pos, (uint32_t)count);
 	if (rc)
 		return rc;

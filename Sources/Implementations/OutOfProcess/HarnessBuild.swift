@@ -11,19 +11,95 @@ public enum HarnessVariant: String, Sendable, Hashable, CaseIterable {
     public var byteOrder: ByteOrder { self == .big ? .big : .little }
 }
 
-/// Why a harness could not be built: the driver source does not compile (with the compiler's
-/// first error line), a tool is missing, or the file system refused.
+/// Why a harness could not be built: the driver uses kernel symbols the stand-ins lack (each
+/// named, with the file where its stand-in goes), the source does not compile for another
+/// reason (with the compiler's first error line), a tool is missing, or the file system refused.
 public enum HarnessBuildError: Error, Sendable, Hashable, CustomStringConvertible {
+    case missingKernelSymbols([MissingKernelSymbol])
     case sourceDoesNotBuild(firstError: String)
     case toolMissing(String)
     case io(String)
 
     public var description: String {
         switch self {
+        case .missingKernelSymbols(let m):
+            "it uses kernel symbols the harness stand-ins lack: " + m.map(\.description).joined(separator: "; ")
         case .sourceDoesNotBuild(let e): "the source does not build: \(e)"
         case .toolMissing(let t): t
         case .io(let e): e
         }
+    }
+}
+
+/// A kernel symbol a driver source uses that the stand-in kernel headers do not give, and the
+/// harness file(s) where its stand-in goes.
+public struct MissingKernelSymbol: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of symbol the compiler or linker could not find.
+    public enum Kind: String, Sendable, Hashable {
+        case header, type, identifier, function, member
+    }
+    public var name: String
+    public var kind: Kind
+    /// Paths relative to the package root.
+    public var standInFiles: [String]
+
+    public var description: String {
+        "\(kind.rawValue) `\(name)` (stand-in goes in \(standInFiles.joined(separator: " and ")))"
+    }
+
+    static let kernelHeader = "native/driver-harness/include/ismk_kernel.h"
+    static let stubs = "native/driver-harness/kernel_stubs.c"
+
+    /// Whether an undeclared identifier is likely the kernel's (a macro or constant in capitals,
+    /// or a name with a kernel subsystem's prefix) rather than a typo of the driver's own.
+    static func looksLikeKernelName(_ n: String) -> Bool {
+        if n.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) && n.contains(where: \.isUppercase) { return true }
+        return ["vfio_", "pci_", "zpci_", "kmem_", "dev_", "pm_", "iommufd_", "__"].contains { n.hasPrefix($0) }
+    }
+
+    /// The missing kernel symbols named in compiler and linker output, first seen first, each once;
+    /// empty when the output names none (another kind of error).
+    public static func parse(_ text: String) -> [MissingKernelSymbol] {
+        var found: [MissingKernelSymbol] = []
+        func add(_ name: String, _ kind: Kind, _ files: [String]) {
+            guard !name.isEmpty, !found.contains(where: { $0.name == name && $0.kind == kind }) else { return }
+            found.append(MissingKernelSymbol(name: name, kind: kind, standInFiles: files))
+        }
+        // A name between the quotes gcc and ld use (‘x’, 'x', `x').
+        func quoted(_ line: Substring, after marker: String) -> String? {
+            guard let r = line.range(of: marker) else { return nil }
+            let rest = line[r.upperBound...].drop { " `'‘\"".contains($0) }
+            let name = rest.prefix { !"'’`\" \n".contains($0) }
+            return name.isEmpty ? nil : String(name)
+        }
+        // The last quoted name before the marker (‘struct pci_driver’ has no member …).
+        func quotedBefore(_ line: Substring, _ marker: String) -> String? {
+            guard let r = line.range(of: marker) else { return nil }
+            let head = line[..<r.lowerBound].reversed().drop { " '’`\"".contains($0) }
+            let name = String(head.prefix { !"'‘`\"".contains($0) }.reversed())
+            return name.isEmpty ? nil : name
+        }
+        for line in text.split(separator: "\n") {
+            if line.contains("fatal error:"), line.contains("No such file or directory") {
+                if let r = line.range(of: "fatal error: ") {
+                    let h = line[r.upperBound...].prefix { $0 != ":" }
+                    add(String(h), .header, ["native/driver-harness/include/" + h])
+                }
+            } else if let n = quoted(line, after: "undefined reference to") {
+                add(n, .function, [kernelHeader + " (declaration)", stubs + " (definition)"])
+            } else if let n = quoted(line, after: "implicit declaration of function") {
+                add(n, .function, [kernelHeader + " (declaration)", stubs + " (definition)"])
+            } else if let n = quoted(line, after: "unknown type name") {
+                add(n, .type, [kernelHeader])
+            } else if line.contains("undeclared"), let n = quotedBefore(line, "undeclared"), looksLikeKernelName(n) {
+                add(n, .identifier, [kernelHeader])
+            } else if let m = quoted(line, after: "has no member named"), let s = quotedBefore(line, "has no member named") {
+                add("\(s).\(m)", .member, [kernelHeader])
+            } else if let n = quoted(line, after: "invalid use of undefined type") {
+                add(n, .type, [kernelHeader])
+            }
+        }
+        return found
     }
 }
 
@@ -68,7 +144,8 @@ public enum HarnessBuilder {
         let compiler = try compiler(for: variant)
         let runner: [String] = variant == .big ? [try qemu()] : []
         let harnessFiles = try harnessSources()
-        var flags = ["-std=gnu11", "-O1", "-g", "-w", "-fno-strict-aliasing"]
+        // -pthread: the PAIR request (concurrency.c) runs two operations on two threads.
+        var flags = ["-std=gnu11", "-O1", "-g", "-w", "-fno-strict-aliasing", "-pthread"]
         switch variant {
         case .little: break
         case .littleSanitized: flags += ["-fsanitize=address", "-fno-omit-frame-pointer"]
@@ -102,11 +179,19 @@ public enum HarnessBuilder {
         let args = flags + [
             "-I", publicInclude, "-I", h, "-I", h + "/include", "-I", h + "/include/ism",
             tmp + "/src/ism/main.c", h + "/kernel_stubs.c", h + "/driver_access.c", h + "/wire.c",
+            h + "/lifecycle_walk.c", h + "/callback_contract.c", h + "/concurrency.c",
             "-o", tmp + "/harness",
         ]
         let result = run(compiler.path, args)
         if result.status != 0 {
             let text = result.stderr.replacingOccurrences(of: tmp + "/src/ism/main.c", with: path)
+            // -w hides implicit function declarations; a syntax-only pass over the driver names them.
+            let implicit = run(compiler.path, ["-std=gnu11", "-fsyntax-only", "-Wimplicit-function-declaration",
+                                               "-I", publicInclude, "-I", h, "-I", h + "/include", "-I", h + "/include/ism",
+                                               tmp + "/src/ism/main.c"]).stderr
+                .split(separator: "\n").filter { $0.contains("implicit declaration of function") }.joined(separator: "\n")
+            let missing = MissingKernelSymbol.parse(text + "\n" + implicit)
+            if !missing.isEmpty { throw .missingKernelSymbols(missing) }
             throw .sourceDoesNotBuild(firstError: firstError(in: text) ?? "compiler exit status \(result.status)")
         }
         try? (args.joined(separator: " ") + "\n" + result.stderr).write(toFile: tmp + "/build.log", atomically: false, encoding: .utf8)

@@ -67,7 +67,8 @@ public struct WireAccess: ISMAccess {
         let order: ByteOrder = p.hello[2] == "big" ? .big : .little
         return Capabilities(
             trace: caps & 0x01 != 0, faults: caps & 0x02 != 0, lifecycle: caps & 0x04 != 0,
-            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, hostByteOrder: order, profile: .ism)
+            handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, midOperationHandleChange: caps & 0x20 != 0,
+            hostByteOrder: order, profile: .ism)
     }
 
     /// A driver source built into `harness`.
@@ -364,6 +365,7 @@ public struct WireAccess: ISMAccess {
         case let .device(nth, errno): "D\(nth):\(errno.rawValue)"
         case let .userBuffer(from): "U\(from)"
         case .allocation: "A"
+        case let .handleChange(after): "H\(after)"
         }
     }
 
@@ -436,5 +438,69 @@ public struct WireAccess: ISMAccess {
             i += 1
         }
         return true
+    }
+}
+
+// MARK: concurrent pairs (the PAIR request)
+
+extension WireAccess: ConcurrentAccess {
+    /// Sends `PAIR` (docs/wire-protocol.md): the harness runs both operations on two threads,
+    /// the first held at its `hold`-th boundary while the second runs.
+    public mutating func runPair(_ pair: ConcurrentPair) throws(AccessError) -> PairObservation {
+        guard let a = Self.pairToken(pair.first), let b = Self.pairToken(pair.second), pair.isMeaningful else {
+            throw .errno(.invalidArgument)
+        }
+        let line = try connection.process.exchange("PAIR \(pair.hold) \(pair.firstFD) \(a) | \(pair.secondFD) \(b)")
+        do { return try Self.parsePair(line, pair) } catch { throw connection.process.fail(error) }
+    }
+
+    /// `OP args…` of one side of a pair, as the single-operation requests spell it.
+    static func pairToken(_ op: Operation) -> String? {
+        func pattern(_ p: UInt8, _ n: Int) -> String {
+            let bytes = (0..<n).map { DeviceContents.patternByte(p, $0) }
+            return bytes.withUnsafeBytes { hex($0) }
+        }
+        switch op {
+        case let .pread(o, c, f): return "PREAD \(o) \(c) \(token(f)) -"
+        case let .read(c, f): return "READ \(c) \(token(f)) -"
+        case let .pwrite(o, c, p, f): return "PWRITE \(o) \(token(f)) \(pattern(p, c))"
+        case let .write(c, p, f): return "WRITE \(token(f)) \(pattern(p, c))"
+        case let .regionInfo(i, s): return "INFO \(i) \(s)"
+        default: return nil
+        }
+    }
+
+    /// `PAIR HELD BOUNDARIES POS1 POS2` then `STATUS VALUE DATA TRACE` for each side.
+    static func parsePair(_ line: String, _ pair: ConcurrentPair) throws(Breakage) -> PairObservation {
+        if line.hasPrefix("BROKEN ") { _ = try WireReply.parse(line) }
+        let f = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard f.count == 13, f[0] == "PAIR", let held = Int(f[1]), let n = Int(f[2]), let p1 = Int64(f[3]), let p2 = Int64(f[4]) else {
+            throw .protocolError("unexpected reply to PAIR \"\(line.prefix(80))\"")
+        }
+        func side(_ at: Int, _ op: Operation) throws(Breakage) -> PairSideResult {
+            guard f[at] == "OK" || f[at] == "ERR", let value = Int64(f[at + 1]) else {
+                throw .protocolError("unexpected outcome in a PAIR reply \"\(line.prefix(80))\"")
+            }
+            let trace = try WireReply.parseTrace(f[at + 3])
+            let result: Result<Int64, AccessError> = f[at] == "OK" ? .success(value) : .failure(.errno(Errno(rawValue: CInt(value))))
+            var bytes: [UInt8] = []
+            var region: RegionInfo?
+            switch op {
+            case .pread(_, let c, _), .read(let c, _):
+                bytes = [UInt8](repeating: 0, count: c)
+                let ok = bytes.withUnsafeMutableBytes { unhex(f[at + 2], into: $0) }
+                guard ok else { throw .protocolError("\(f[at + 2].count / 2) data bytes for a \(c)-byte buffer in a PAIR reply") }
+            case .regionInfo(let index, _):
+                let p = f[at + 2].split(separator: ".")
+                guard p.count == 3, let off = UInt64(p[0]), let size = UInt64(p[1]), let flags = UInt32(p[2]) else {
+                    throw .protocolError("bad region info in a PAIR reply")
+                }
+                region = RegionInfo(index: index, offset: off, size: size, flags: RegionFlags(rawValue: flags))
+            default: break
+            }
+            return PairSideResult(result: result, bytes: bytes, region: region, trace: trace)
+        }
+        return PairObservation(held: held == 1, boundaries: n, positions: [p1, p2],
+                               first: try side(5, pair.first), second: try side(9, pair.second))
     }
 }

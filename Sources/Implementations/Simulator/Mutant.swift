@@ -37,6 +37,10 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
     case argszUnchecked = "argsz-unchecked"
     case enomemIgnored = "enomem-ignored"
     case configPositionNotAdvanced = "config-position-not-advanced"
+    case handleCachedPerRead = "handle-cached-per-read"
+    case handleReadBeforeCopy = "handle-read-before-copy"
+    case barEndU32 = "bar-end-u32"
+    case regionIndexU8 = "region-index-u8"
 
     public var description: String { rawValue }
 
@@ -57,7 +61,9 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
         case .partialCountOnLoadError: .read4
         case .regionInfoMmap, .flagsOnZeroSizeBar: .info2
         case .configOffsetShift40: .info1
-        case .cachedFunctionHandle: .fh1
+        case .cachedFunctionHandle, .handleCachedPerRead, .handleReadBeforeCopy: .fh1
+        case .barEndU32: .bar2
+        case .regionIndexU8: .off3
         case .barEndInclusive: .bar2
         case .romIndexAccepted: .off3
         case .unalignedLoads: .read1
@@ -133,6 +139,14 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
             "falls back to a stack buffer when the bounce-buffer allocation fails and writes anyway"
         case .configPositionNotAdvanced:
             "does not advance the file position after a successful config-space transfer"
+        case .handleCachedPerRead:
+            "reads the function handle once per read and issues every load of it with that handle"
+        case .handleReadBeforeCopy:
+            "builds the store-block request with the handle read before copying the user bytes"
+        case .barEndU32:
+            "compares the low 32 bits of the position with the BAR length, so pos = len of a BAR above 4 GiB is accepted"
+        case .regionIndexU8:
+            "decodes the region index of a transfer into 8 bits, so index 0x100 + i is region i"
         }
     }
 

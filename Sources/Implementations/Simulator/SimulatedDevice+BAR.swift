@@ -9,7 +9,7 @@ extension SimulatedDevice {
     ) throws(AccessError) -> Int {
         let end = config.barLengths[bar]
         if end == 0 { throw .einval }
-        if mutant == .barEndInclusive ? pos > end : pos >= end { throw .einval }
+        if mutant == .barEndInclusive ? pos > end : (mutant == .barEndU32 ? pos & 0xFFFF_FFFF : pos) >= end { throw .einval }
         if requested == 0 { return 0 }  // only reached by zero-count-after-decode
         var count = requested
         if mutant != .noClamp, UInt64(count) > end &- pos { count = Int(end &- pos) }
@@ -45,6 +45,8 @@ extension SimulatedDevice {
             }
             return done
         }
+        // handle-cached-per-read: the handle is read once, before the first load.
+        let opHandle: UInt32? = mutant == .handleCachedPerRead ? currentHandle : nil
         let vfio = config.profile == .vfioPCI
         let maxWidth = (vfio && !config.has64BitMMIO) ? 4 : 8
         while done < count {
@@ -68,7 +70,7 @@ extension SimulatedDevice {
             let n = pieceWidth(pos: pos, remaining: fillable, maxWidth: maxWidth, aligned: mutant != .unalignedLoads)
             let tmp: UInt64
             do {
-                tmp = try load(bar: bar, pos: pos, width: n)
+                tmp = try load(bar: bar, pos: pos, width: n, handle: opHandle)
             } catch {
                 if mutant == .partialCountOnLoadError && done > 0 { return done }
                 throw error
@@ -141,6 +143,8 @@ extension SimulatedDevice {
         case .destroyed: throw .broken(.misuse("use after free: store-block pool"))
         case .missing: throw .broken(.misuse("null pointer dereference: store-block pool"))
         }
+        // handle-read-before-copy: the request is built with the handle read before the copy.
+        let early: UInt32? = mutant == .handleReadBeforeCopy ? currentHandle : nil
         if allocationFault && mutant != .enomemIgnored { throw .enomem }
         if bounce.count < count { bounce = [UInt8](repeating: 0, count: max(count, 4096)) }
 
@@ -154,12 +158,14 @@ extension SimulatedDevice {
             for i in copied..<count { b[i] = 0 }
         }
 
+        // The handle may change now, just before the store block (Fault.handleChange(after: 0)).
+        if handleChangeAfter == 0 { handleGeneration &+= 1 }
         var storeError: AccessError?
         do {
             if mutant == .writeFragmented {
                 try storeFragmented(bar: bar, pos: pos, count: count)
             } else {
-                try storeBlock(bar: bar, pos: pos, length: count)
+                try storeBlock(bar: bar, pos: pos, length: count, handle: early)
             }
         } catch {
             storeError = error
@@ -204,6 +210,7 @@ extension SimulatedDevice {
             }
             let n = pieceWidth(pos: pos, remaining: fillable, maxWidth: maxWidth, aligned: true)
             if done + n > userFaultFrom { throw .efault }
+            if issued == 0 && handleChangeAfter == 0 { handleGeneration &+= 1 }
             var word: UInt64 = 0
             for i in 0..<n { word |= UInt64(base.load(fromByteOffset: done + i, as: UInt8.self)) << UInt64(8 * i) }
             try store(bar: bar, pos: pos, width: n, bytes: word)
@@ -224,13 +231,14 @@ extension SimulatedDevice {
     mutating func injected() -> Int32? {
         let i = issued
         issued += 1
+        if issued == handleChangeAfter { handleGeneration &+= 1 }  // after this instruction (R-FH-1)
         return i == faultNth ? faultErrno : nil
     }
 
     /// One PCI load of `width` bytes: returns the bus bytes as a `width`-byte integer in host
     /// order, zero-extended, as the s390 load instruction does.
-    mutating func load(bar: Int, pos: UInt64, width n: Int) throws(AccessError) -> UInt64 {
-        trace.append(.load(bar: UInt8(bar), position: pos, width: UInt8(n), handle: currentHandle))
+    mutating func load(bar: Int, pos: UInt64, width n: Int, handle: UInt32? = nil) throws(AccessError) -> UInt64 {
+        trace.append(.load(bar: UInt8(bar), position: pos, width: UInt8(n), handle: handle ?? currentHandle))
         if let e = injected() { throw .errno(.init(rawValue: e)) }
         let len = config.barLengths[bar]
         if pos >= len || UInt64(n) > len - pos { throw .eio }
@@ -242,8 +250,8 @@ extension SimulatedDevice {
     }
 
     /// One PCI store block of `length` bytes from the bounce buffer (R-WRITE-3, R-WRITE-4).
-    mutating func storeBlock(bar: Int, pos: UInt64, length: Int) throws(AccessError) {
-        trace.append(.storeBlock(bar: UInt8(bar), position: pos, length: UInt32(truncatingIfNeeded: length), handle: currentHandle))
+    mutating func storeBlock(bar: Int, pos: UInt64, length: Int, handle: UInt32? = nil) throws(AccessError) {
+        trace.append(.storeBlock(bar: UInt8(bar), position: pos, length: UInt32(truncatingIfNeeded: length), handle: handle ?? currentHandle))
         if let e = injected() { throw .errno(.init(rawValue: e)) }
         let len = config.barLengths[bar]
         if length == 0 || pos >= len || UInt64(length) > len - pos { throw .eio }

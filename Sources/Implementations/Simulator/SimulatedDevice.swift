@@ -31,13 +31,15 @@ public struct SimulatedDevice: ISMAccess, Sendable {
     /// The file position (`read`/`write`/`seek`).
     public private(set) var position: UInt64 = 0
     /// The function-handle generation: 0 at start, +1 per `recoverHandle()`.
-    public private(set) var handleGeneration: UInt32 = 0
+    public internal(set) var handleGeneration: UInt32 = 0
 
     // The fault of the operation in progress.
     var faultNth: Int = -1
     var faultErrno: Int32 = 0
     var userFaultFrom: Int = .max
     var allocationFault = false
+    /// `Fault.handleChange(after:)` of the operation in progress, or -1.
+    var handleChangeAfter: Int = -1
     /// Device instructions the operation in progress has issued.
     var issued: Int = 0
 
@@ -49,7 +51,7 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         self.mutant = mutant
         self.capabilities = Capabilities(
             trace: true, faults: true, lifecycle: true, handleRecovery: true, seek: true,
-            hostByteOrder: config.hostByteOrder, profile: config.profile)
+            midOperationHandleChange: true, hostByteOrder: config.hostByteOrder, profile: config.profile)
         memory = SparseMemory(seed: config.contentSeed)
         lifecycle = DriverLifecycle(
             globalPool: mutant == .globalStorePool,
@@ -160,6 +162,7 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         faultNth = -1
         userFaultFrom = .max
         allocationFault = false
+        handleChangeAfter = -1
         switch fault {
         case .none: break
         case let .device(nth, errno):
@@ -167,6 +170,7 @@ public struct SimulatedDevice: ISMAccess, Sendable {
             faultErrno = errno.rawValue
         case let .userBuffer(from): userFaultFrom = from
         case .allocation: allocationFault = true
+        case let .handleChange(after): handleChangeAfter = Int(after)
         }
     }
 
@@ -188,7 +192,7 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         if count > Self.maxRWCount { count = Self.maxRWCount }
         if count == 0 && mutant != .zeroCountAfterDecode { return 0 }
 
-        let index = offset >> shift
+        let index = mutant == .regionIndexU8 ? (offset >> shift) & 0xFF : offset >> shift
         let pos = offset & positionMask
         switch index {
         case UInt64(RegionIndex.config):

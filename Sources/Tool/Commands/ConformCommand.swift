@@ -18,7 +18,11 @@ struct Conform: ParsableCommand {
             reproducer paths are printed). Exit 2: the source does not build (the compiler's first error is shown), \
             a tool is missing, or bad input. 130/143: stopped by SIGINT/SIGTERM (reports written). \
             Budget: --operations 4000 per byte order unless --seconds or --operations is given; --seconds is \
-            the whole run's time box (both byte orders, lifecycle checks included). --byte-order defaults to both.
+            the whole run's time box (both byte orders, lifecycle checks included). --byte-order defaults to both. \
+            Units: each byte order's operation budget runs in slices of 4000 operations (--slice-operations), slice k \
+            with a seed derived from (--seed, k), slice 0 with --seed itself and the lifecycle checks; with --seconds one \
+            unit per byte order. Units are numbered little-endian first; --jobs N deals them to N worker processes, \
+            --shard I/N runs units k with k % N == I-1.
             """
     )
 
@@ -54,13 +58,24 @@ struct Conform: ParsableCommand {
 
     @OptionGroup var sequence: SequenceOptions
 
+    @Option(name: .customLong("concurrency-pairs"),
+            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources; 0 skips the check).")
+    var concurrencyPairs = 60
+
     @Option(help: ArgumentHelp("Regression mode: report only findings this driver source does not have (each re-checked on it).", valueName: "old-main.c"))
     var baseline: String?
 
     @OptionGroup var reports: ReportOptions
 
+    @OptionGroup var parallel: ParallelOptions
+
+    @OptionGroup var slice: SliceOptions
+
     @Flag(help: "No progress line.")
     var quiet = false
+
+    /// Operations per unit of an operation budget (per byte order): the default budget is one unit.
+    static let sliceOperations = 4000
 
     mutating func validate() throws {
         guard (driverSource == nil) != (library == nil) else {
@@ -72,6 +87,7 @@ struct Conform: ParsableCommand {
             throw ValidationError("\(path): no such file")
         }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be a number of seconds in (0, 3600]") }
+        guard (0...100_000).contains(concurrencyPairs) else { throw ValidationError("--concurrency-pairs must be 0...100000") }
         if let baseline {
             guard driverSource != nil else { throw ValidationError("--baseline compares two driver sources: give --driver-source too") }
             guard FileManager.default.fileExists(atPath: baseline) else { throw ValidationError("--baseline \(baseline): no such file") }
@@ -94,36 +110,67 @@ struct Conform: ParsableCommand {
         let target: ConformanceTarget = driverSource.map { .driverSource(path: $0) } ?? .library(path: library!)
         let orders = library != nil ? [ByteOrder.native] : (byteOrder ?? .both).values
         let b: Budget = budget.operations.map { .operations($0) } ?? budget.seconds.map { .seconds($0 / Double(orders.count)) } ?? .operations(4000)
-        reports.begin()
-        let progress = ProgressLine(quiet: quiet)
+        // The units: each byte order's slices of an operation budget (slice 0 with the lifecycle
+        // checks), or one unit per byte order with a time box.
+        let slices: [Units.Slice] = budget.seconds != nil ? [Units.Slice(index: 0, seed: budget.seed, budget: b)]
+            : Units.slices(budget: b, seed: budget.seed, sliceOperations: slice.sliceOperations ?? Self.sliceOperations, jobs: 1, shards: 1)
+        let all = orders.flatMap { o in slices.map { (order: o, slice: $0) } }
+        let units = parallel.units(of: all.count)
+        let worker = parallel.worker != nil
+        if !worker { reports.begin() }
+        let progress = ProgressLine(quiet: quiet || worker)
         var options = ConformanceOptions(
             budget: b, seed: budget.seed, timeout: .milliseconds(Int64(timeout * 1000)),
             reproducerDirectory: output.output, lifecycle: !noLifecycle, sequenceLength: sequence.sequenceLength)
         options.progress = progress.callback
         options.progressInterval = progress.interval
+        options.concurrencyPairs = concurrencyPairs
         let name = driverSource ?? library!
-        var results: [ConformanceReport] = []
-        for (i, order) in orders.enumerated() {
-            if Interruption.requested { break }
-            if let s = budget.seconds {  // each byte order gets its share of the time box, lifecycle checks included
-                options.deadline = started + .milliseconds(Int64(s * 1000 * Double(i + 1) / Double(orders.count)))
+        if !quiet && !worker && Units.deal(units, jobs: parallel.jobs).count > 1 {
+            printError("ismkit conform: \(name), \(units.count) unit(s) (\(orders.map { "\($0.rawValue)-endian" }.joined(separator: " and ")), \(slices.count) slice(s) each), seed \(budget.seed)\(parallel.note)")
+        }
+        var position = 0  // of the units this process runs, for its share of a time box
+        let ran = try UnitRun.run(units, parallel, progress: progress, show: { done, elapsed in
+            "[\(Int(elapsed.seconds)) s] \(done.reduce(0) { $0 + $1.operations }) operations, \(done.reduce(0) { $0 + $1.findingRecords.count }) finding(s)"
+        }) { k -> ConformanceRecord in
+            let (order, slice) = all[k]
+            position += 1
+            var options = options
+            options.seed = slice.seed
+            options.budget = slice.budget
+            options.lifecycle = options.lifecycle && slice.index == 0
+            if let s = budget.seconds {  // each unit gets its share of the time box, lifecycle checks included
+                let mine = parallel.worker?.units.count ?? units.count
+                options.budget = .seconds(s / Double(mine))
+                options.deadline = started + .milliseconds(Int64(s * 1000 * Double(position) / Double(mine)))
                 // A call into a hanging implementation gives up when the box is over.
                 Interruption.deadline = options.deadline!
             }
-            if !quiet { printError("ismkit conform: \(name), \(order.rawValue)-endian, seed \(budget.seed), \(b)") }
+            if !quiet && !worker {
+                printError("ismkit conform: \(name), \(order.rawValue)-endian, seed \(slice.seed), \(options.budget)\(slices.count > 1 ? ", slice \(slice.index + 1)/\(slices.count)" : "")\(parallel.note)")
+            }
             var report: ConformanceReport
             do {
                 report = try Conformance.run(target, byteOrder: order, options: options)
-            } catch {
+            } catch let error as HarnessBuildError {
                 switch error {
                 case .sourceDoesNotBuild(let first): throw UsageError("\(name) does not build: \(first)")
+                case .missingKernelSymbols: throw UsageError("\(name) does not build: \(error)")
                 case .toolMissing(let t): throw UsageError(t)
                 case .io(let e): throw UsageError(e)
                 }
             }
             progress.end()
             if let baseline { report = try Self.onlyNew(report, baseline: baseline, order: order, options: options, quiet: quiet) }
-            results.append(report)
+            return ConformanceRecord(report)
+        }
+        guard let ran else { return }  // a worker: its results are in its result file
+        let results = orders.compactMap { o -> ConformanceRecord? in
+            let mine = ran.filter { $0.byteOrder == o }
+            return mine.isEmpty ? nil : ConformanceRecord.combine(mine)
+        }
+        for report in results {
+            let order = report.byteOrder
             let rate = "\(report.operations) operations in \(String(format: "%.1f", report.seconds)) s, \(Int(report.operationsPerSecond)) ops/s"
             if report.conforming {
                 print("\(order.rawValue)-endian: conforming (\(rate))")
@@ -143,7 +190,7 @@ struct Conform: ParsableCommand {
                             interruptedBy: Interruption.requestedBy)
         report.suites = results.map { r in
             Report.Suite(name: "\(name) \(r.byteOrder.rawValue)-endian", checks: r.checks.map { c in
-                c.notMade.map { Report.Check(name: c.name, status: .skip($0)) } ?? Report.Check(name: c.name, findings: c.findings, seconds: c.seconds)
+                c.notMade.map { Report.Check(name: c.name, status: .skip($0)) } ?? Report.Check(name: c.name, findings: c.findings.map { $0.finding }, seconds: c.seconds)
             }, artifact: driverSource.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? library,
             diagnostics: ["\(r.operations) operations, \(Int(r.operationsPerSecond)) ops/s"])
         }
@@ -167,6 +214,12 @@ struct Conform: ParsableCommand {
         var out = report
         var baselineRun: ConformanceReport?
         func keep(_ f: Finding) throws -> Bool {
+            if let path = f.reproducer, let repro = try? Reproducer.load(path: path), let pair = repro.pair {
+                var old = repro
+                old.target = ImplementationKind.driverSource(path: baseline, byteOrder: order).target
+                let again = try? ConcurrencyCheck.replay(old, pair: pair).get()
+                return again?.judgement.explained != true  // new unless the baseline explains the same interleaving
+            }
             if let path = f.reproducer, let repro = try? Reproducer.load(path: path), !repro.operations.isEmpty,
                let recorded = repro.divergence {
                 let old = try Targets.differential(for: ImplementationKind.driverSource(path: baseline, byteOrder: order).target, device: repro.device)

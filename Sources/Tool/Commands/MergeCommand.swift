@@ -96,13 +96,7 @@ struct Merge: ParsableCommand {
         let sa = a["status"] as? String ?? "pass", sb = b["status"] as? String ?? "pass"
         if sa == "fail" || sb == "fail" {
             var merged: [[String: Any]] = (a["findings"] as? [[String: Any]]) ?? []
-            for f in (b["findings"] as? [[String: Any]]) ?? [] {
-                if let k = merged.firstIndex(where: { ($0["signature"] as? String) == (f["signature"] as? String) && f["signature"] != nil }) {
-                    merged[k]["occurrences"] = (merged[k]["occurrences"] as? Int ?? 1) + (f["occurrences"] as? Int ?? 1)
-                } else {
-                    merged.append(f)
-                }
-            }
+            SignatureMerge.add((b["findings"] as? [[String: Any]]) ?? [], to: &merged)
             out["status"] = "fail"
             out["findings"] = merged
             out.removeValue(forKey: "reason")

@@ -9,7 +9,7 @@ import ISMSimulator
 struct Mutants: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the differential harness against every catalog mutant and print the kill table.",
-        discussion: "Exit 0 when every mutant is killed, 1 when one survives."
+        discussion: "Each mutant is one unit, run with --seed: --jobs N deals the mutants to N worker processes, --shard I/N runs the mutants at positions k (0-based, in catalog or --only order) with k % N == I-1. Exit 0 when every mutant is killed, 1 when one survives."
     )
 
     @OptionGroup var seedOption: SeedOptions
@@ -28,6 +28,8 @@ struct Mutants: ParsableCommand {
     var saveReproducers: String?
 
     @OptionGroup var reports: ReportOptions
+
+    @OptionGroup var parallel: ParallelOptions
 
     @Flag(help: "List the catalog (name, rule, origin) and exit.")
     var list = false
@@ -49,26 +51,33 @@ struct Mutants: ParsableCommand {
             }
             return
         }
-        reports.begin()
+        let units = parallel.units(of: chosen.count)
+        let worker = parallel.worker != nil
+        if !worker { reports.begin() }
         let clock = ContinuousClock()
         let runStart = clock.now
-        var rows: [MutantKill] = []
-        var seconds: [Double] = []
-        for (i, m) in chosen.enumerated() {
-            if Interruption.requested { break }
-            if format != .json { printError("[\(i + 1)/\(chosen.count)] \(m.rawValue)") }
+        let progress = ProgressLine(quiet: format == .json || worker)
+        let records = try UnitRun.run(units, parallel, progress: progress, show: { done, elapsed in
+            "[\(Int(elapsed.seconds)) s] \(done.count) mutant(s) run, \(done.filter(\.killed).count) killed"
+        }) { k -> MutantRecord in
+            let m = chosen[k]
+            if format != .json && !worker { printError("[\((units.firstIndex(of: k) ?? 0) + 1)/\(units.count)] \(m.rawValue)") }
             let clock = ContinuousClock()
             let started = clock.now
             let row = MutantKillRun.run(mutant: m, seed: seed, operationsPerMutant: operations)
-            seconds.append((clock.now - started).seconds)
-            if let dir = saveReproducers, let r = row.reproducer {
-                let kind = MutantKillRun.kind(mutant: m)
+            return MutantRecord(row, seconds: (clock.now - started).seconds)
+        }
+        guard let rows = records else { return }  // a worker: its results are in its result file
+        let seconds = rows.map(\.seconds)
+        if let dir = saveReproducers {
+            for row in rows {
+                guard let r = row.reproducer else { continue }
+                let kind = MutantKillRun.kind(mutant: row.mutant)
                 do {
                     try ReproducerStore(directory: dir).save(r, stem: kind.fileStem, finding: r.divergence.map { $0.headline + "-" + $0.aspect.rawValue } ?? "",
                                                              discriminator: ReproducerStore.discriminator(seed: seed))
                 } catch { throw UsageError(error.description) }
             }
-            rows.append(row)
         }
         print(render(rows))
         var report = Report(command: "mutants", title: "the catalog mutants of the simulated device, seed \(seed), \(operations) operations per byte order",
@@ -86,7 +95,8 @@ struct Mutants: ParsableCommand {
                 suite.checks.append(.init(name: name, status: .fail([survivor]), seconds: s))
             }
         }
-        for m in chosen.dropFirst(rows.count) { suite.checks.append(.init(name: "\(m.rawValue) (\(m.rule.rawValue)) is killed", status: .skip("the run was asked to stop"))) }
+        let ran = Set(rows.map(\.mutant))
+        for m in units.map({ chosen[$0] }) where !ran.contains(m) { suite.checks.append(.init(name: "\(m.rawValue) (\(m.rule.rawValue)) is killed", status: .skip("the run was asked to stop"))) }
         report.suites = [suite]
         let survivors = rows.filter { !$0.killed }
         if !survivors.isEmpty {
@@ -95,7 +105,7 @@ struct Mutants: ParsableCommand {
         try conclude(report, reports)
     }
 
-    private func render(_ rows: [MutantKill]) -> String {
+    private func render(_ rows: [MutantRecord]) -> String {
         let killed = rows.filter(\.killed).count
         switch format {
         case .json:

@@ -52,6 +52,10 @@ struct Replay: ParsableCommand {
         } catch let e as ReproducerError {
             throw UsageError(e.description + (isArtifact ? "" : " (a raw libFuzzer input needs --artifact)"))
         }
+        if let pair = repro.pair {
+            try replayPair(repro, pair: pair, seconds: { (clock.now - started).seconds })
+            return
+        }
         let diff = try Targets.differential(for: repro.target, device: repro.device)
         print("replaying \(file): \(repro.operations.count) operation(s) on \(repro.target), "
             + "\(repro.device.profile.rawValue) profile, \(repro.device.hostByteOrder.rawValue)-endian host")
@@ -82,6 +86,47 @@ struct Replay: ParsableCommand {
         var report = Report(command: "replay", title: "\(file) on \(repro.target)", seconds: (clock.now - started).seconds)
         report.suites = [Report.Suite(name: "replay \(name)", checks: [
             .init(name: "\(repro.operations.count) operation(s) agree with the model", findings: findings, seconds: report.seconds),
+        ], artifact: repro.target.parameters["path"])]
+        try conclude(report, reports)
+    }
+
+    /// A concurrency reproducer: its set-up operations, then its pair, judged for linearizability.
+    private func replayPair(_ repro: Reproducer, pair: ConcurrentPair, seconds: () -> Double) throws {
+        let layout = repro.device.layout
+        print("replaying \(file): \(repro.operations.count) set-up operation(s), then \(pair.summary(in: layout)), on \(repro.target)")
+        let result: Result<ConcurrencyCheck.Run?, AccessError>
+        do { result = try ConcurrencyCheck.replay(repro, pair: pair) } catch { throw UsageError(error.description) }
+        var finding: Finding?
+        switch result {
+        case .failure(let e):
+            let failure: Breakage = if case .broken(let b) = e { b } else { .protocolError("\(e)") }
+            if case .interrupted = failure { break }
+            finding = Finding(check: "replay", divergence: nil, failure: failure, rule: nil, operations: repro.operations,
+                              detail: "broke while running two operations at once: " + pair.summary(in: layout), layout: layout)
+        case .success(nil):
+            finding = Finding(check: "replay", divergence: nil, rule: nil, operations: repro.operations,
+                              detail: "the set-up operations already diverge from the model", layout: layout)
+        case .success(let run?):
+            if verbose { print("  first: \(run.observation.first.result), second: \(run.observation.second.result), held: \(run.observation.held)") }
+            if let order = run.judgement.order {
+                print("explained: the outcome is that of the \(order == [0, 1] ? "first" : "second") operation running first; the finding does not reproduce")
+            } else {
+                finding = ConcurrencyCheck.finding(for: (repro.operations, pair), judgement: run.judgement, device: repro.device)
+                finding?.check = "replay"
+            }
+        }
+        if var f = finding {
+            f.pair = pair
+            f.reproducer = file
+            print(f.description)
+            finding = f
+        }
+        if expectFixed {
+            print(finding == nil ? "fixed: \(file) no longer reproduces" : "not fixed: \(file) still shows a finding")
+        }
+        var report = Report(command: "replay", title: "\(file) on \(repro.target)", seconds: seconds())
+        report.suites = [Report.Suite(name: "replay \((file as NSString).lastPathComponent)", checks: [
+            .init(name: "two operations at once are linearizable", findings: finding.map { [$0] } ?? [], seconds: report.seconds),
         ], artifact: repro.target.parameters["path"])]
         try conclude(report, reports)
     }

@@ -25,6 +25,9 @@ struct Repro: ParsableCommand {
     func run() throws {
         let repro: Reproducer
         do { repro = try Reproducer.load(path: emitC) } catch { throw UsageError(error.description) }
+        if repro.pair != nil {
+            throw UsageError("\(emitC): a concurrency reproducer (two operations at once) replays with 'ismkit replay'; --emit-c writes sequential programs only")
+        }
         var ranges: [(region: UInt32, first: UInt64, last: UInt64)] = []
         for text in allowWrite {
             do {

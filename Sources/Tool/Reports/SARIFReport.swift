@@ -10,6 +10,7 @@ enum SARIFReport {
     static let schema = "https://json.schemastore.org/sarif-2.1.0.json"
 
     static func ruleID(_ f: Finding) -> String {
+        if f.title != nil { return "ismkit/" + f.slug }  // a callback-contract finding: its own rule
         if let b = f.failure ?? f.divergence?.failure { return "ismkit/" + b.kind }
         return f.rule?.rawValue ?? f.divergence?.rule.rawValue ?? "ismkit/finding"
     }
@@ -23,7 +24,7 @@ enum SARIFReport {
                 for f in findings {
                     let id = ruleID(f)
                     if rules[id] == nil {
-                        let text = Rule(rawValue: id)?.summary ?? (f.failure ?? f.divergence?.failure)?.headline ?? id
+                        let text = f.title ?? Rule(rawValue: id)?.summary ?? (f.failure ?? f.divergence?.failure)?.headline ?? id
                         rules[id] = ["id": id, "shortDescription": ["text": text]]
                     }
                     var result: [String: Any] = [

@@ -14,6 +14,11 @@ enum ByteOrderArgument: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `--profile ism|vfio-pci`.
+/// `--device`: the fixed ISM device, or a device shape drawn from the run's seed (`DeviceShapes`).
+enum DeviceShapeArgument: String, ExpressibleByArgument, CaseIterable {
+    case ism, drawn
+}
+
 enum ProfileArgument: String, ExpressibleByArgument, CaseIterable {
     case ism
     case vfioPCI = "vfio-pci"

@@ -21,7 +21,7 @@ struct RunReport: Codable {
     var shrunkOperations: [Operation]?
     var reproducer: String?
 
-    init(result: CampaignResult, target: Reproducer.Target, device: DeviceConfig, seed: UInt64,
+    init(result: CampaignTotals, target: Reproducer.Target, device: DeviceConfig, seed: UInt64,
          checksNotMade: [String], reproducer: String?) {
         verdict = result.divergence == nil ? "conforming" : "divergence"
         self.target = target.description
@@ -76,6 +76,7 @@ struct RunReport: Codable {
         if !c.faults { out.append("injected faults (R-READ-4, R-READ-5, R-WRITE-4, R-WRITE-5)") }
         if !c.lifecycle { out.append("lifecycle (R-LIFE-1, R-LIFE-2)") }
         if !c.handleRecovery { out.append("handle recovery (R-FH-1)") }
+        if c.faults && !c.midOperationHandleChange { out.append("handle changes inside an operation (R-FH-1)") }
         if !c.seek { out.append("seek (read/write beyond position 0)") }
         return out
     }

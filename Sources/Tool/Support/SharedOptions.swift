@@ -11,8 +11,10 @@ struct ReproducerOutputOptions: ParsableArguments {
         var dir = output
         var isDir: ObjCBool = false
         while !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-            let up = (dir as NSString).deletingLastPathComponent
-            dir = up.isEmpty ? "." : up
+            // The folder above, by hand: Foundation's deletingLastPathComponent traps on a bare name.
+            let trimmed = dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
+            let up = trimmed.lastIndex(of: "/").map { String(trimmed[..<$0]) }
+            dir = up.map { $0.isEmpty ? "/" : $0 } ?? "."
             if dir == "." || dir == "/" { break }
         }
         if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {

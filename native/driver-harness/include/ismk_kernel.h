@@ -68,6 +68,8 @@ typedef struct { u8 b[16]; } uuid_t;
 #define pr_info(...) ((void)0)
 #define pr_debug(...) ((void)0)
 
+#include "ismk_helpers.h"
+
 #define MAX_ERRNO 4095
 #define IS_ERR_VALUE(x) ((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
 static inline void *ERR_PTR(long error) { return (void *)error; }
@@ -82,10 +84,27 @@ static inline bool IS_ERR_OR_NULL(const void *ptr) { return !ptr || IS_ERR(ptr);
 #define MODULE_DEVICE_TABLE(type, name) extern int ismk_module_info_unused
 #define MODULE_IMPORT_NS(x) extern int ismk_module_info_unused
 #define MODULE_SOFTDEP(x) extern int ismk_module_info_unused
+#define MODULE_VERSION(x) extern int ismk_module_info_unused
+#define MODULE_ALIAS(x) extern int ismk_module_info_unused
+#define MODULE_PARM_DESC(n, x) extern int ismk_module_info_unused
+#define MODULE_FIRMWARE(x) extern int ismk_module_info_unused
+#define EXPORT_SYMBOL(x) extern int ismk_module_info_unused
+#define EXPORT_SYMBOL_GPL(x) extern int ismk_module_info_unused
+#define module_param(name, type, perm) extern int ismk_module_info_unused
+#define module_param_named(name, var, type, perm) extern int ismk_module_info_unused
+#define THIS_MODULE ((struct module *)0)
+struct module;
+/* module_init(fn) runs fn at program start (it registers the driver); module_exit is not run. */
+#define module_init(fn) \
+	static void __attribute__((constructor)) ismk_module_init_fn_##fn(void) { (void)fn(); } \
+	extern int ismk_module_info_unused
+#define module_exit(fn) extern int ismk_module_info_unused
 
 /* --- devices and PCI -------------------------------------------------------------------- */
+struct device_driver;
 struct device {
 	void *driver_data;
+	const struct device_driver *driver;
 };
 static inline void dev_set_drvdata(struct device *dev, void *data) { dev->driver_data = data; }
 static inline void *dev_get_drvdata(const struct device *dev) { return dev->driver_data; }
@@ -101,6 +120,9 @@ struct pci_dev {
 	resource_size_t ismk_len[PCI_STD_NUM_BARS];
 };
 #define to_pci_dev(d) container_of(d, struct pci_dev, dev)
+static inline void pci_set_drvdata(struct pci_dev *pdev, void *data) { dev_set_drvdata(&pdev->dev, data); }
+static inline void *pci_get_drvdata(struct pci_dev *pdev) { return dev_get_drvdata(&pdev->dev); }
+#define pci_name(pdev) "0000:00:00.0"
 resource_size_t pci_resource_start(struct pci_dev *pdev, int bar);
 resource_size_t pci_resource_len(struct pci_dev *pdev, int bar);
 
@@ -119,19 +141,80 @@ struct pci_device_id {
 #define PCI_DRIVER_OVERRIDE_DEVICE_VFIO(vend, dev) \
 	PCI_DEVICE(vend, dev), .override_only = PCI_ID_F_VFIO_DRIVER_OVERRIDE
 
-struct pci_error_handlers {
-	int ismk_unused;
+/* PCI error recovery (AER / EEH / zPCI), as include/linux/pci.h defines it. */
+typedef unsigned int pci_ers_result_t;
+enum pci_ers_result {
+	PCI_ERS_RESULT_NONE = 1,
+	PCI_ERS_RESULT_CAN_RECOVER = 2,
+	PCI_ERS_RESULT_NEED_RESET = 3,
+	PCI_ERS_RESULT_DISCONNECT = 4,
+	PCI_ERS_RESULT_RECOVERED = 5,
+	PCI_ERS_RESULT_NO_AER_DRIVER = 6,
 };
+typedef unsigned int pci_channel_state_t;
+enum pci_channel_state {
+	pci_channel_io_normal = 1,
+	pci_channel_io_frozen = 2,
+	pci_channel_io_perm_failure = 3,
+};
+struct pci_error_handlers {
+	pci_ers_result_t (*error_detected)(struct pci_dev *dev, pci_channel_state_t error);
+	pci_ers_result_t (*mmio_enabled)(struct pci_dev *dev);
+	pci_ers_result_t (*slot_reset)(struct pci_dev *dev);
+	void (*reset_prepare)(struct pci_dev *dev);
+	void (*reset_done)(struct pci_dev *dev);
+	void (*resume)(struct pci_dev *dev);
+	void (*cor_error_detected)(struct pci_dev *dev);
+};
+
+/* Power management, as include/linux/pm.h defines it (CONFIG_PM and CONFIG_PM_SLEEP set). */
+struct dev_pm_ops {
+	int (*prepare)(struct device *dev);
+	void (*complete)(struct device *dev);
+	int (*suspend)(struct device *dev);
+	int (*resume)(struct device *dev);
+	int (*freeze)(struct device *dev);
+	int (*thaw)(struct device *dev);
+	int (*poweroff)(struct device *dev);
+	int (*restore)(struct device *dev);
+	int (*suspend_noirq)(struct device *dev);
+	int (*resume_noirq)(struct device *dev);
+	int (*runtime_suspend)(struct device *dev);
+	int (*runtime_resume)(struct device *dev);
+	int (*runtime_idle)(struct device *dev);
+};
+#define SYSTEM_SLEEP_PM_OPS(s, r) .suspend = (s), .resume = (r), .freeze = (s), .thaw = (r), .poweroff = (s), .restore = (r),
+#define SET_SYSTEM_SLEEP_PM_OPS(s, r) SYSTEM_SLEEP_PM_OPS(s, r)
+#define RUNTIME_PM_OPS(s, r, i) .runtime_suspend = (s), .runtime_resume = (r), .runtime_idle = (i),
+#define SET_RUNTIME_PM_OPS(s, r, i) RUNTIME_PM_OPS(s, r, i)
+#define NOIRQ_SYSTEM_SLEEP_PM_OPS(s, r) .suspend_noirq = (s), .resume_noirq = (r),
+#define DEFINE_SIMPLE_DEV_PM_OPS(name, s, r) const struct dev_pm_ops name = { SYSTEM_SLEEP_PM_OPS(s, r) }
+#define SIMPLE_DEV_PM_OPS(name, s, r) const struct dev_pm_ops __maybe_unused name = { SYSTEM_SLEEP_PM_OPS(s, r) }
+#define DEFINE_RUNTIME_DEV_PM_OPS(name, s, r, i) \
+	const struct dev_pm_ops name = { SYSTEM_SLEEP_PM_OPS(s, r) RUNTIME_PM_OPS(s, r, i) }
+#define pm_ptr(p) (p)
+#define pm_sleep_ptr(p) (p)
+struct device_driver {
+	const char *name;
+	const struct dev_pm_ops *pm;
+	struct module *owner;
+};
+
 struct pci_driver {
 	const char *name;
 	const struct pci_device_id *id_table;
 	int (*probe)(struct pci_dev *dev, const struct pci_device_id *id);
 	void (*remove)(struct pci_dev *dev);
+	void (*shutdown)(struct pci_dev *dev);
+	int (*sriov_configure)(struct pci_dev *dev, int num_vfs);
 	const struct pci_error_handlers *err_handler;
+	struct device_driver driver;
 	bool driver_managed_dma;
 };
 /* Called by module_pci_driver at program start: the harness keeps the driver to call probe/remove. */
 void ismk_register_pci_driver(struct pci_driver *drv);
+static inline int pci_register_driver(struct pci_driver *drv) { ismk_register_pci_driver(drv); return 0; }
+static inline void pci_unregister_driver(struct pci_driver *drv) { (void)drv; }
 #define module_pci_driver(drv) \
 	static void __attribute__((constructor)) ismk_module_init_##drv(void) { ismk_register_pci_driver(&(drv)); } \
 	extern int ismk_module_info_unused
@@ -307,6 +390,12 @@ void vfio_iommufd_physical_unbind(struct vfio_device *vdev);
 int vfio_iommufd_physical_attach_ioas(struct vfio_device *vdev, u32 *pt_id);
 void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev);
 extern const struct pci_error_handlers vfio_pci_core_err_handlers;
+/* The core's AER error_detected handler, for a variant's own pci_error_handlers. */
+pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev, pci_channel_state_t state);
+/* The core's region info (index << VFIO_PCI_OFFSET_SHIFT, BAR/config sizes), a default get_region_info_caps. */
+int vfio_pci_ioctl_get_region_info(struct vfio_device *core_vdev, struct vfio_region_info *info,
+				   struct vfio_info_cap *caps);
+int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev, int nr_virtfn);
 
 /* The common config-space emulation: one aligned 4/2/1-byte piece, EFAULT beyond the config
  * size (R-CFG-1). Returns the bytes done; does not move *ppos. */

@@ -10,4 +10,17 @@
 
 #include "ismk_kernel.h"
 
+/* The driver's own instruction calls also reach a boundary just after the instruction took
+ * effect (concurrency.c's PAIR can hold a thread there); harness_state.h declares the hook. */
+extern void (*ismk_boundary_hook)(int where);
+static inline int ismk_after_instruction(int rc)
+{
+	if (ismk_boundary_hook)
+		ismk_boundary_hook(3 /* ISMK_AFTER_INSTRUCTION */);
+	return rc;
+}
+#define __zpci_load(data, req, offset) ismk_after_instruction(__zpci_load(data, req, offset))
+#define __zpci_store_block(data, req, offset) ismk_after_instruction(__zpci_store_block(data, req, offset))
+#define __zpci_store(data, req, offset) ismk_after_instruction(__zpci_store(data, req, offset))
+
 #endif

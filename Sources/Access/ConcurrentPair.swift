@@ -1,0 +1,91 @@
+/// Two operations on one device at once, forced into one interleaving: `first` starts on one
+/// thread and is held at its `hold`-th boundary (the start of a device instruction or of a user
+/// copy, counted from 0) while `second` runs to its end on another thread; then `first` finishes.
+/// Each runs on file descriptor 1 or 2 of the same device (two fds have their own positions).
+/// A plain value: generated, shrunk, stored in reproducers and replayed.
+public struct ConcurrentPair: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var first: Operation
+    public var firstFD: Int
+    public var second: Operation
+    public var secondFD: Int
+    public var hold: Int
+
+    public init(first: Operation, firstFD: Int = 1, second: Operation, secondFD: Int = 1, hold: Int) {
+        self.first = first
+        self.firstFD = firstFD
+        self.second = second
+        self.secondFD = secondFD
+        self.hold = hold
+    }
+
+    /// Whether an operation can be one of a pair: transfers and region info (seek and the
+    /// lifecycle operations are not made concurrently).
+    public static func canPair(_ op: Operation) -> Bool {
+        switch op {
+        case .pread, .pwrite, .read, .write, .regionInfo: true
+        default: false
+        }
+    }
+
+    /// Whether the operation uses (and moves) its fd's position.
+    public static func usesPosition(_ op: Operation) -> Bool {
+        switch op {
+        case .read, .write: true
+        default: false
+        }
+    }
+
+    /// Two position-moving operations on the same fd race in the VFS itself (a VFIO device fd
+    /// has no FMODE_ATOMIC_POS: read/write of one fd at once may use the same position), so
+    /// such a pair says nothing about the driver and is never made.
+    public var isMeaningful: Bool {
+        Self.canPair(first) && Self.canPair(second) && (1...2).contains(firstFD) && (1...2).contains(secondFD) && hold >= 0
+            && !(firstFD == secondFD && Self.usesPosition(first) && Self.usesPosition(second))
+    }
+
+    public var description: String { "hold #\(hold) of fd\(firstFD) \(first) | fd\(secondFD) \(second)" }
+}
+
+/// What one side of a concurrent pair returned.
+public struct PairSideResult: Hashable, Sendable {
+    /// The count (transfers) or 0, or the errno.
+    public var result: Result<Int64, AccessError>
+    /// The read buffer after the call (reads), empty otherwise.
+    public var bytes: [UInt8]
+    /// Region info (region-info requests).
+    public var region: RegionInfo?
+    /// The device instructions this operation issued, in order.
+    public var trace: [TraceEvent]
+
+    public init(result: Result<Int64, AccessError>, bytes: [UInt8], region: RegionInfo?, trace: [TraceEvent]) {
+        self.result = result
+        self.bytes = bytes
+        self.region = region
+        self.trace = trace
+    }
+}
+
+/// What a concurrent pair run showed: whether the first operation was held (it may finish
+/// before reaching its hold point), how many boundaries it reached, both fds' positions
+/// afterwards, and each side's result.
+public struct PairObservation: Hashable, Sendable {
+    public var held: Bool
+    public var boundaries: Int
+    public var positions: [Int64]
+    public var first: PairSideResult
+    public var second: PairSideResult
+
+    public init(held: Bool, boundaries: Int, positions: [Int64], first: PairSideResult, second: PairSideResult) {
+        self.held = held
+        self.boundaries = boundaries
+        self.positions = positions
+        self.first = first
+        self.second = second
+    }
+}
+
+/// An implementation that can run a `ConcurrentPair` (the driver-source harness).
+public protocol ConcurrentAccess: ISMAccess {
+    /// Runs the pair on this device (its fd 1 is the fd of the other methods).
+    mutating func runPair(_ pair: ConcurrentPair) throws(AccessError) -> PairObservation
+}

@@ -1,0 +1,214 @@
+import ISMAccess
+import enum ISMAccess.Operation
+import ISMEngine
+import ISMModel
+import ISMOutOfProcess
+
+/// The concurrency check of `ismkit conform --driver-source`: two operations on one device at
+/// once (one fd, or two fds of the device), forced into every interleaving the harness can
+/// hold (the first held at each of its boundaries in turn while the second runs), each judged
+/// for linearizability against the golden model (`Linearizability`). An interleaving no order
+/// explains is shrunk (`PairShrinker`) and becomes a finding with a replayable reproducer.
+public enum ConcurrencyCheck {
+    public static let name = "concurrency (forced interleavings)"
+
+    /// One generated or shrunk case: the set-up operations and the pair.
+    public typealias Case = PairShrinker.Case
+
+    /// How much to try.
+    public struct Options: Sendable {
+        /// Pairs generated; each runs once per boundary of its first operation.
+        public var pairs: Int
+        public var seed: UInt64
+        /// Upper bound on re-runs while shrinking a finding.
+        public var shrinkChecks: Int
+        /// When to stop trying (a `--seconds` time box): the pairs tried so far stand.
+        public var deadline: ContinuousClock.Instant?
+        public init(pairs: Int = 40, seed: UInt64 = 1, shrinkChecks: Int = 80) {
+            self.pairs = pairs
+            self.seed = seed
+            self.shrinkChecks = shrinkChecks
+        }
+    }
+
+    /// What one run of a case showed.
+    public struct Run: Sendable {
+        public var observation: PairObservation
+        public var judgement: Linearizability.Judgement
+    }
+
+    /// The generated cases, hold 0 each: small transfers near the start of each present BAR
+    /// among 0 and 2 (so the two operations overlap or sit side by side), both fds, now and
+    /// then a fault on one side or a region-info request.
+    public static func cases(device: DeviceConfig, seed: UInt64, count: Int) -> [Case] {
+        var rng = SplitMix64(seed: seed ^ 0xC0_4C_0E_E7)
+        let shift = device.profile.regionShift
+        let bars = [0, 2].filter { (device.barLength($0) ?? 0) > 64 }
+        guard !bars.isEmpty else { return [] }
+        func fault() -> Fault {
+            guard rng.chance(10) else { return .none }
+            return rng.chance(50) ? .device(nth: UInt16(rng.below(3)), errno: .ioError) : .userBuffer(from: rng.below(16))
+        }
+        func operation(pattern: UInt8, offset: UInt64) -> Operation {
+            let n = 1 + rng.below(rng.chance(70) ? 24 : 64)
+            switch rng.below(10) {
+            case 0...3: return .pread(offset: offset, count: n, fault: fault())
+            case 4...6: return .pwrite(offset: offset, count: n, pattern: pattern, fault: fault())
+            case 7: return .read(count: n, fault: fault())
+            case 8: return .write(count: n, pattern: pattern, fault: fault())
+            default: return .regionInfo(index: UInt32(rng.below(8)), argsz: 32)
+            }
+        }
+        var out: [Case] = []
+        while out.count < count {
+            let bar = bars[rng.below(bars.count)]
+            let base = UInt64(bar) << shift
+            func position() -> UInt64 { base + UInt64(rng.chance(50) ? 8 * rng.below(6) : rng.below(48)) }
+            let a = operation(pattern: UInt8(1 + rng.below(100)), offset: position())
+            let b = operation(pattern: UInt8(101 + rng.below(100)), offset: position())
+            let pair = ConcurrentPair(first: a, firstFD: rng.chance(25) ? 2 : 1, second: b, secondFD: rng.chance(50) ? 2 : 1, hold: 0)
+            guard pair.isMeaningful else { continue }
+            // fd 1's position for read/write: somewhere in the chosen BAR; fd 2 stays at 0.
+            out.append(([.seek(offset: Int64(position()), whence: .set)], pair))
+        }
+        return out
+    }
+
+    /// Runs a case on a fresh implementation and judges it; nil when the set-up operations
+    /// already diverge from the model (the differential check's finding, not this one's).
+    public static func run<A: ConcurrentAccess>(_ c: Case, device: DeviceConfig,
+                                                make: () throws(AccessError) -> A) throws(AccessError) -> Run? {
+        var session = Session(implementation: try make(), model: GoldenModel(config: device), compareTrace: true)
+        for (i, op) in c.prefix.enumerated() where session.step(op, index: i) != nil { return nil }
+        var impl = session.implementation
+        let start = session.model
+        let positions = [start.position, 0]
+        let observation = try impl.runPair(c.pair)
+        var readBack: [Linearizability.ReadBack] = []
+        for r in Linearizability.readBackRanges(c.pair, positions: positions) {
+            let n = min(r.count, Limits.maxTransfer)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: n + 1, alignment: 16)
+            defer { buffer.deallocate() }
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            let outcome = Session<A>.perform(.pread(offset: r.offset, count: n, fault: .none), on: &impl, buffer: buffer, writeSource: buffer, count: n)
+            if case .failed(.broken(let b)) = outcome { throw .broken(b) }
+            readBack.append(.init(offset: r.offset, outcome: outcome, bytes: Array(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))))
+        }
+        var discard: [TraceEvent] = []
+        impl.takeTrace(into: &discard)
+        let judgement = Linearizability.judge(c.pair, start: start, positions: positions, observed: observation, readBack: readBack)
+        return Run(observation: observation, judgement: judgement)
+    }
+
+    /// A hold no operation reaches: the first operation runs whole, then the second.
+    public static let sequentialHold = 1 << 30
+
+    /// Whether `c` shows a concurrency bug: its interleaving is unexplained, and the same two
+    /// operations one after the other (first, then second, through the same request) are
+    /// explained. A pair unexplained even then diverges sequentially: the differential
+    /// check's finding, not this one's.
+    public static func concurrencyCaused<A: ConcurrentAccess>(_ c: Case, device: DeviceConfig,
+                                                              make: () throws(AccessError) -> A) -> Bool {
+        guard let r = try? run(c, device: device, make: make), !r.judgement.explained else { return false }
+        var sequential = c
+        sequential.pair.hold = sequentialHold
+        return (try? run(sequential, device: device, make: make))?.judgement.explained == true
+    }
+
+    /// Every hold point of every generated case until the first interleaving that shows a
+    /// concurrency bug, which is shrunk. Returns it (or a breakage seen on the way) and the
+    /// pair runs made. A case whose operations one after the other already diverge from the
+    /// model is skipped (the differential check reports that).
+    public static func search<A: ConcurrentAccess>(device: DeviceConfig, options: Options,
+                                                   make: () throws(AccessError) -> A) -> (finding: Finding?, runs: Int) {
+        var runs = 0
+        for var c in cases(device: device, seed: options.seed, count: options.pairs) {
+            var hold = sequentialHold
+            var boundaries = 1
+            while hold == sequentialHold || hold < boundaries {
+                if Interruption.requested { return (nil, runs) }
+                if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
+                c.pair.hold = hold
+                runs += 1
+                let result: Run?
+                do { result = try run(c, device: device, make: make) } catch {
+                    if case .broken(.interrupted) = error { return (nil, runs) }
+                    return (finding(for: c, error: error, device: device), runs)
+                }
+                guard let result else { break }
+                if hold == sequentialHold {
+                    guard result.judgement.explained else { break }  // sequentially divergent
+                    boundaries = result.observation.boundaries
+                    hold = 0
+                    continue
+                }
+                if !result.judgement.explained {
+                    let shrinker = PairShrinker(checks: options.shrinkChecks, regionShift: device.profile.regionShift)
+                    let (small, shrinkRuns) = shrinker.shrink(c) { concurrencyCaused($0, device: device, make: make) }
+                    runs += shrinkRuns * 2
+                    let judged = try? run(small, device: device, make: make)
+                    return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
+                }
+                hold += 1
+            }
+        }
+        return (nil, runs)
+    }
+
+    /// The finding for an unexplained interleaving.
+    public static func finding(for c: Case, judgement: Linearizability.Judgement, original: Case? = nil, device: DeviceConfig) -> Finding {
+        var f = Finding(check: name, divergence: nil, rule: nil, operations: c.prefix,
+                        original: original.map { $0.prefix }, layout: device.layout)
+        f.detail = c.pair.summary(in: device.layout) + ": no order of the two explains what they did ("
+            + judgement.differences.joined(separator: "; ") + ")"
+        f.pair = c.pair
+        return f
+    }
+
+    /// The finding for an implementation that broke while running a pair.
+    static func finding(for c: Case, error: AccessError, device: DeviceConfig) -> Finding {
+        let failure: Breakage? = if case .broken(let b) = error { b } else { nil }
+        var f = Finding(check: name, divergence: nil, failure: failure ?? .protocolError("\(error)"), rule: nil,
+                        operations: c.prefix, detail: "broke while running two operations at once: " + c.pair.summary(in: device.layout),
+                        layout: device.layout)
+        f.pair = c.pair
+        return f
+    }
+}
+
+extension Conformance.Runner {
+    /// The concurrency check (driver sources only: the harness runs the pairs).
+    mutating func concurrency(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
+        check(ConcurrencyCheck.name, needsLive: true) { r in
+            let device = Conformance.devices(r.byteOrder)[0]
+            var opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed,
+                                                shrinkChecks: min(r.options.shrinkChecks, 80))
+            opts.deadline = r.options.deadline
+            let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
+            r.operations += runs
+            if let found { r.record(found, device: device) }
+        }
+    }
+}
+
+extension ConcurrencyCheck {
+    /// Runs a concurrency reproducer's pair again (after its set-up operations) on the driver
+    /// source it names and judges it. Only driver sources run pairs.
+    public static func replay(_ r: Reproducer, pair: ConcurrentPair, timeout: Duration = .seconds(10)) throws(ImplementationKind.Unknown) -> Result<Run?, AccessError> {
+        guard case let .driverSource(path, order) = try ImplementationKind(r.target, device: r.device) else {
+            throw ImplementationKind.Unknown(description: "a concurrent pair replays on a driver source only (the harness runs it), not on \(r.target)")
+        }
+        let bin: HarnessBinary
+        do { bin = try HarnessBuilder.build(driverSource: path, variant: order == .big ? .big : .little) } catch {
+            throw ImplementationKind.Unknown(description: "\(path): \(error.description)")
+        }
+        let device = r.device
+        do {
+            return .success(try run((r.operations, pair), device: device) { () throws(AccessError) in
+                try WireAccess(harness: bin, config: device, timeout: timeout)
+            })
+        } catch {
+            return .failure(error)
+        }
+    }
+}

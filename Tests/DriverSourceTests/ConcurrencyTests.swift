@@ -1,0 +1,96 @@
+import Foundation
+import ISMAccess
+import ISMChecks
+import ISMEngine
+import ISMOutOfProcess
+import Testing
+
+/// The concurrency check: the reference driver is linearizable on both byte orders, and each
+/// concurrency source mutant is caught by it and by nothing else (the sequential conformance
+/// run, differential and lifecycle checks, passes it).
+extension DriverSourceTests {
+    /// Writes the merged revision with `m` applied into a fresh temporary folder.
+    static func mutate(_ m: ConcurrencyMutant) throws -> String {
+        var source = try String(contentsOfFile: try Shared.driver("merged"), encoding: .utf8)
+        for e in m.edits {
+            let occurrences = source.components(separatedBy: e.original).count - 1
+            try #require(occurrences == 1, "mutant \(m.name): its text occurs \(occurrences) times in merged/main.c")
+            source = source.replacingOccurrences(of: e.original, with: e.replacement)
+        }
+        let dir = try Self.temporaryFolder("concurrency-mutant-\(m.name)")
+        try source.write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
+        return dir + "/main.c"
+    }
+
+    /// The concurrency check alone on a driver source.
+    static func concurrencySearch(_ path: String, _ order: ByteOrder, pairs: Int = 40) throws -> (finding: Finding?, runs: Int) {
+        let bin = try HarnessBuilder.build(driverSource: path, variant: order == .big ? .big : .little)
+        let device = Conformance.devices(order)[0]
+        let pool = IdleProcessPool()
+        return ConcurrencyCheck.search(device: device, options: .init(pairs: pairs, seed: 1)) { () throws(AccessError) in
+            try WireAccess(harness: bin, config: device, reuse: pool)
+        }
+    }
+
+    @Test func mergedIsLinearizableOnBothByteOrders() throws {
+        let path = try Shared.driver("merged")
+        for order in ByteOrder.allCases {
+            let (finding, runs) = try Self.concurrencySearch(path, order, pairs: 400)
+            #expect(finding == nil, "merged \(order): \(finding?.description ?? "")")
+            #expect(runs >= 2000, "merged \(order): only \(runs) interleavings")
+            print("concurrency | merged | \(order.rawValue) | \(runs) forced interleavings | \(finding == nil ? "linearizable" : "FINDING")")
+        }
+    }
+
+    /// v4 refuses narrow reads (R-READ-2) whether or not another call runs beside it: that is
+    /// the differential check's finding, and the concurrency check must not report it again.
+    @Test func sequentialDivergenceIsNoConcurrencyFinding() throws {
+        let (finding, runs) = try Self.concurrencySearch(try Shared.driver("v4"), .little)
+        #expect(finding == nil, "\(finding?.description ?? "")")
+        #expect(runs >= 40)
+    }
+
+    @Test(arguments: ConcurrencyMutant.all)
+    func concurrencyMutantIsCaughtOnlyByTheConcurrencyCheck(_ m: ConcurrencyMutant) throws {
+        let path = try Self.mutate(m)
+        var sequentialOnly = Self.options()
+        sequentialOnly.concurrencyPairs = 0
+        let without = try Self.verdict(path, .little, options: sequentialOnly)
+        #expect(without.conforming, "mutant \(m.name) is caught without the concurrency check: \(without.headlines)")
+        #expect(!without.checks.contains { $0.name == ConcurrencyCheck.name })
+        let with = try Self.verdict(path, .little)
+        let f = with.findings.first { $0.check == ConcurrencyCheck.name }
+        #expect(f?.headline == "not linearizable", "mutant \(m.name) (\(m.intent)) survived the concurrency check")
+        #expect(f?.pair != nil)
+        print("concurrency-mutant-table | \(m.name) | \(m.intent) | without: \(without.conforming ? "conforming" : "caught") (\(without.operations) ops) "
+              + "| with: \(f.map { g in "caught, " + (g.pair.map { $0.summary(in: g.layout) } ?? "") } ?? "missed") (\(with.operations) ops)")
+    }
+
+    @Test func concurrencyMutantCaughtOnBigEndian() throws {
+        let m = try #require(ConcurrencyMutant.all.first { $0.name == "shared-store-block-buffer" })
+        let (finding, runs) = try Self.concurrencySearch(try Self.mutate(m), .big)
+        #expect(finding?.headline == "not linearizable", "big-endian: \(m.name) survived \(runs) interleavings")
+    }
+
+    @Test func concurrencyReproducerReplaysAndShrinks() throws {
+        let m = try #require(ConcurrencyMutant.all.first { $0.name == "shared-store-block-buffer" })
+        let path = try Self.mutate(m)
+        let (found, _) = try Self.concurrencySearch(path, .little)
+        let finding = try #require(found)
+        let pair = try #require(finding.pair)
+        // Shrunk: no set-up operation is needed, and both sides are writes.
+        #expect(finding.operations.isEmpty, "\(finding.operations)")
+        #expect(pair.first.isWrite && pair.second.isWrite, "\(pair)")
+        let device = Conformance.devices(.little)[0]
+        let repro = Reproducer(target: ImplementationKind.driverSource(path: path, byteOrder: .little).target, device: device,
+                               seed: 1, operations: finding.operations, divergence: nil, pair: pair)
+        let loaded = try Reproducer.decode(repro.encoded())
+        #expect(loaded == repro)
+        let again = try ConcurrencyCheck.replay(loaded, pair: pair).get()
+        #expect(again?.judgement.explained == false, "the reproducer does not reproduce on the mutant")
+        var fixed = loaded
+        fixed.target = ImplementationKind.driverSource(path: try Shared.driver("merged"), byteOrder: .little).target
+        let onMerged = try ConcurrencyCheck.replay(fixed, pair: pair).get()
+        #expect(onMerged?.judgement.explained == true, "the reference driver does not explain it: \(onMerged?.judgement.differences ?? [])")
+    }
+}

@@ -1,0 +1,2 @@
+/* Stand-in for <linux/math.h>: what it gives a driver lives in ismk_kernel.h. */
+#include "../ismk_kernel.h"
