@@ -38,6 +38,21 @@ check "unknown flag"              2 -- run --no-such-flag
 check "unknown command"           2 -- frobnicate
 check "both budgets"              2 -- run --seconds 1 --operations 5
 check "help"                      0 -- --help
+# ismkit hw through an agent: each bad agent is one line, exit 2 (scripted agents: a greeting, then
+# DEVICE and REGIONS answered, then what each case needs).
+greet="echo 'ISMKIT-WIRE 1 little 16 vfio-agent'; read a; echo 'OK 0 1af4.1110.9.2 -'; read b; echo 'OK 2 0.0.256.3,2.131072.16384.3 -'"
+check "agent: unreachable command"          2 -- hw --quiet --agent "/nonexistent/ismkit-agent 0000:00:01.0"
+check "agent: unreachable socket"           2 -- hw --quiet --connect "unix:$work/no.sock"
+check "agent: another protocol version"     2 -- hw --quiet --agent "echo 'ISMKIT-WIRE 2 little 0 vfio-agent'; cat >/dev/null"
+check "agent: a malformed reply"            2 -- hw --quiet --operations 20 --agent "$greet; read c; echo 'what?'; cat >/dev/null"
+check "agent: dies mid-run"                 2 -- hw --quiet --operations 20 --agent "$greet; read c; exit 0"
+check "agent: malformed compact answer"     2 -- hw --timeout 3 --quiet --operations 20 --agent "$greet; read c; echo 'OK 1 - -'; read d; echo 'OK 0 - -'; read e; echo 'OK 1 - -'; printf '\\007'; cat >/dev/null"
+check "agent: silent (time-out)"            2 -- hw --quiet --timeout 0.5 --agent "sleep 30"
+# Nothing is left running: the command's whole process group goes, a grandchild included.
+check "agent: leaves nothing running"       2 -- hw --quiet --agent "sleep 300 & echo \$! > '$work/pid'; echo garbage"
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }  # exited (a zombie nobody reaped counts)
+if [ -s "$work/pid" ] && gone "$(cat "$work/pid")"; then echo "ok   agent: its grandchild is gone"; passed=$((passed+1));
+else echo "FAIL agent: a process of the agent command is still running"; failed=$((failed+1)); fi
 check "rules"                     0 -- rules
 check "correct simulator"         0 -- run --operations 200000 --quiet --output "$work/r"
 check "mutant found"              1 -- run --operations 200000 --mutant read-copies-u64-prefix --byte-order big --quiet --output "$work/r"

@@ -91,6 +91,9 @@ elif [ "$MODE" = agent ]; then
   # agent's greeting waits for the host end of the port). Each agent has its own allow-list.
   serve() {  # $1 = name, $2... = the agent's options
     n=$1; shift
+    # The host end of the last session must be seen gone first: an agent that starts while the
+    # port still counts as connected would greet nobody and read end of input when it goes.
+    sleep 1
     echo "RESULT agent-start $n"
     /ismkit-agent --port /dev/virtio-ports/ismkit --journal /tmp/aj-$n "$@" $D > /tmp/agent-$n.out 2>&1
     echo "RESULT agent-$n rc=$? $(head -c 300 /tmp/agent-$n.out)"
@@ -99,6 +102,8 @@ elif [ "$MODE" = agent ]; then
   serve refuse --allow-write 2:0x0-0xfff
   serve guard --allow-write 2:0x0-0xfff
   serve run --allow-write 2:0x0-0xfffff
+  # bench: read-only.
+  serve bench
 elif [ "$MODE" = repro ]; then
   bind
   E=""

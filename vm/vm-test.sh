@@ -263,6 +263,8 @@ if [ "$AGENT_OK" = 1 ]; then
   cp "$WORK/bar2-agent.bin" "$WORK/bar2-agent.after-guard"
   # run: generated operations, writes allowed on all of BAR2 on both sides (as run 1).
   hostrun run --profile vfio-pci --allow-write 2:0x0-0xfffff --seconds "$SECONDS_RUN" --seed 1
+  # bench: read-only generated operations.
+  hostrun bench --profile vfio-pci --seconds "$SECONDS_RUN" --seed 2
   qrc=0; wait "$QEMU" || qrc=$?
   note "boot 'agent' (QEMU start to power-off) took $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
   tr -d '\r' < "$WORK/agent.console" > "$WORK/agent.console.txt"
@@ -274,7 +276,7 @@ if [ "$AGENT_OK" = 1 ]; then
   [ "$qrc" -eq 0 ] || { fail=$((fail + 1)); echo "not ok - agent boot: QEMU exited $qrc"; tail -20 "$WORK/agent.console.txt"; }
   aresult() { grep -h "^RESULT $1 " "$WORK/agent.console.txt" "$AW/results" | head -1; }
   ahas() { grep -q -- "$2" <<<"$(aresult "$1")"; }
-  for n in refuse guard run; do
+  for n in refuse guard run bench; do
     check "agent session '$n' ended after QUIT (agent exit 0)" ahas "agent-$n" "rc=0 "
   done
   check "refuse: host guard off -> the agent itself refused the writes outside its list (exit 1: EPERM differs)" python3 -c "
@@ -297,6 +299,14 @@ known={'R-BAR-4':'ESPIPE','R-OFF-3':'offset','R-INFO-3':'offset'}
 bad=[d for d in r['differences'] if d['rule'] not in known or known[d['rule']] not in d['first']['actual']]
 for d in bad: print('unexpected difference:', d['rule'], d['first']['operation'], 'expected', d['first']['expected'], 'actual', d['first']['actual'])
 sys.exit(1 if bad else 0)"
+  check "bench (read-only): completed, the kernel differs only in the known SPEC findings" python3 -c "
+import json,sys
+r=json.load(open('$AW/r-bench.json'))
+known={'R-BAR-4':'ESPIPE','R-OFF-3':'offset','R-INFO-3':'offset'}
+bad=[d for d in r['differences'] if d['rule'] not in known or known[d['rule']] not in d['first']['actual']]
+for d in bad: print('unexpected difference:', d['rule'], d['first']['operation'], 'expected', d['first']['expected'], 'actual', d['first']['actual'])
+rc=open('$AW/results').read()
+sys.exit(1 if bad or not ('RESULT host-bench rc=0 ' in rc or 'RESULT host-bench rc=1 ' in rc) or r['operations'] == 0 else 0)"
   check "run: region offsets from the agent (BAR2 at 2<<40, config at 7<<40)" python3 -c "
 import json,sys; r=json.load(open('$AW/r-run.json')); g={x['index']:x for x in r['regions']}
 sys.exit(0 if g[2]['offset']=='0x20000000000' and g[7]['offset']=='0x70000000000' else 1)"
@@ -308,7 +318,7 @@ sys.exit(0 if r['writesJournaled'] > 0 and r['agent']['writesJournaled'] == r['w
     python3 "$ROOT/vm/check-backing.py" "$WORK/bar2-agent.initial" "$WORK/bar2-agent.bin" 2 "$AW/hj-refuse" "$AW/hj-guard" "$AW/hj-run"
   check "agent path, host file: the agent's own journals give the final BAR2" \
     python3 "$ROOT/vm/check-backing.py" "$WORK/bar2-agent.initial" "$WORK/bar2-agent.bin" 2 "$AW/aj-refuse" "$AW/aj-guard" "$AW/aj-run"
-  python3 - "$WORK/hw/r1.json" "$AW/r-run.json" <<'PY' || true
+  python3 - "$WORK/hw/r1.json" "$AW/r-run.json" "$AW/r-bench.json" <<'PY' || true
 import json, sys
 try:
     a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -316,6 +326,8 @@ try:
     print(f"throughput: in process (ismkit hw --device in the guest) {x:.0f} operations/s, {a['operations']} in {a['seconds']:.1f} s")
     print(f"throughput: through the agent (ismkit hw --connect on the host) {y:.0f} operations/s, {b['operations']} in {b['seconds']:.1f} s")
     print(f"throughput: agent / in process = {y / x:.2f}" if x > 0 else "throughput: n/a")
+    c = json.load(open(sys.argv[3]))
+    print(f"throughput: through the agent, read-only {c['operationsPerSecond']:.0f} operations/s, {c['operations']} in {c['seconds']:.1f} s")
 except Exception as e:
     print(f"throughput: n/a ({e})")
 PY

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${AGENT_BUILD_DIR:-$PWD/.build-agent}
 SRC=native/agent
-AGENT_SRCS=("$SRC/main.c" "$SRC/args.c" "$SRC/guard.c" "$SRC/journal.c" "$SRC/vfio_open.c" "$SRC/serve.c")
+AGENT_SRCS=("$SRC/main.c" "$SRC/args.c" "$SRC/guard.c" "$SRC/journal.c" "$SRC/vfio_open.c" "$SRC/serve.c" "$SRC/answer.c" "$SRC/compact.c")
 UNIT_SRCS=("$SRC/unit-test.c" "$SRC/args.c" "$SRC/guard.c" "$SRC/journal.c")
 BENCH_SRCS=("$SRC/bench-loop.c" "$SRC/args.c" "$SRC/vfio_open.c" "$SRC/guard.c")
 FLAGS=(-O2 -static -Wall -Wextra -Werror -std=gnu11)
@@ -35,6 +35,8 @@ s390x | all)
 mutant)
 	# The write guard switched off, to show that the checks catch a broken guard.
 	build "$OUT/mutant-no-guard" gcc -DISMKIT_AGENT_MUTANT_NO_GUARD
+	# No watchdog: the answers before a hanging call stay buffered.
+	build "$OUT/mutant-no-watchdog" gcc -DISMKIT_AGENT_MUTANT_NO_WATCHDOG
 	;;
 native | s390x | all) ;;
 *)

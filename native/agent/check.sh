@@ -148,6 +148,9 @@ if bash native/agent/build.sh mutant >"$OUT/build-mutant.log" 2>&1; then
   python3 native/agent/fake-test.py "$OUT/mutant-no-guard/ismkit-agent-fake" >"$OUT/fake-mutant.txt" 2>&1; rc=$?
   check "mutant (no write guard): the fake-device session fails ($(grep -c '^not ok' "$OUT/fake-mutant.txt") not ok)" \
     bash -c "[ $rc != 0 ] && grep -q '^not ok - pipelined writes' '$OUT/fake-mutant.txt'"
+  python3 native/agent/fake-test.py "$OUT/mutant-no-watchdog/ismkit-agent-fake" >"$OUT/fake-mutant-watchdog.txt" 2>&1; rc=$?
+  check "mutant (no watchdog): the fake-device session fails ($(grep -c '^not ok' "$OUT/fake-mutant-watchdog.txt") not ok)" \
+    bash -c "[ $rc != 0 ] && grep -q '^not ok - a hanging pread' '$OUT/fake-mutant-watchdog.txt'"
 else
   notok "mutant build failed (see $OUT/build-mutant.log)"
 fi

@@ -17,6 +17,9 @@ import threading
 import time
 import tty
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compact_frames as cf  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_BACKING = os.path.join(HERE, "..", "..", "vm", "check-backing.py")
 BAR2, CONFIG, BAR2_SIZE, FILE_SIZE = 0x20000, 0x70000, 0x4000, 9 * 0x10000
@@ -32,7 +35,7 @@ def check(ok, name, detail=""):
 class Session:
     """One agent process on a fresh fake device, talking over pipes (or a pty with --port)."""
 
-    def __init__(self, cmd, tmp, extra=(), use_port=False, allow=ALLOW):
+    def __init__(self, cmd, tmp, extra=(), use_port=False, allow=ALLOW, env=None):
         self.tmp = tmp
         self.dev = os.path.join(tmp, "device.bin")
         self.journal = os.path.join(tmp, "journal")
@@ -40,7 +43,7 @@ class Session:
         open(self.dev, "wb").write(self.initial)
         if os.path.exists(self.journal):
             os.unlink(self.journal)
-        env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=self.dev)
+        env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=self.dev, **(env or {}))
         args = cmd + list(allow) + ["--journal", self.journal] + list(extra)
         if use_port:
             master, slave = pty.openpty()
@@ -83,6 +86,26 @@ class Session:
     def ask(self, request):
         self.send(request + "\n")
         return self.line()
+
+    def take(self, n, timeout=30):
+        """Exactly n raw bytes of answers (compact frames)."""
+        deadline = time.time() + timeout
+        while len(self.buf) < n:
+            if time.time() > deadline:
+                raise TimeoutError("no answer")
+            r, _, _ = select.select([self.rfd], [], [], 0.5)
+            if r:
+                chunk = os.read(self.rfd, 1 << 16)
+                if not chunk:
+                    raise EOFError("agent closed its output")
+                self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def send_bytes(self, data):
+        while data:
+            n = os.write(self.wfd, data)
+            data = data[n:]
 
     def device(self, pos, n):
         with open(self.dev, "rb") as f:
@@ -279,6 +302,10 @@ def main():
     check(s.ask(f"PWRITE {BAR2 + 3} - 0f") == "OK 1 - -" and s.ask("QUIT") == "OK 0 - -", "--port: requests")
     check(s.wait() == 0 and s.journal_text().endswith("\nE 1\n"), "--port: exit 0 after QUIT, journal written")
 
+    compact_checks(cmd, tmp)
+    from_file_checks(cmd, tmp)
+    hang_checks(cmd, tmp)
+
     # Setup failures after the device is open: one line, exit 2.
     env = dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=os.path.join(tmp, "device.bin"))
     for name, extra, want in [
@@ -293,6 +320,171 @@ def main():
 
     print(f"fake: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
+
+
+def hang_checks(cmd, tmp):
+    """A pread that hangs in the middle of a pipelined window: the answers before it still come (the
+    watchdog writes them out), so the host sees which request hangs: the first one without an answer."""
+    for mode in ("text", "compact"):
+        hang = BAR2 + 0x30
+        s = Session(cmd, tmp, env={"ISMKIT_AGENT_FAKE_HANG": str(hang)})
+        offsets = [BAR2 + 8 * i for i in range(10)]  # the 7th (index 6) is the hanging one
+        if mode == "text":
+            s.send("".join(f"PREAD {o} 4 - -\n" for o in offsets))
+            take = lambda: s.line(timeout=3)  # noqa: E731
+        else:
+            s.ask("COMPACT 1")
+            frames = [cf.pread(o, 4) for o in offsets]
+            s.send_bytes(b"".join(frames))
+            take = lambda: cf.answer(lambda n: s.take(n, timeout=3), frames[0])  # noqa: E731
+        got = []
+        try:
+            while len(got) < 10:
+                got.append(take())
+        except TimeoutError:
+            pass
+        s.p.kill()
+        s.wait()
+        check(len(got) == 6, f"a hanging pread, {mode} window of 10: the 6 answers before it come, none after",
+              f"{len(got)} answers")
+
+
+def from_file_checks(cmd, tmp):
+    """Requests from a file on stdin, answers to a file: every answer is written by the end of input."""
+    dev = os.path.join(tmp, "device.bin")
+    n = 30000
+    lines = "".join(f"PREAD {BAR2 + (i * 8) % 4096} {(1, 2, 4, 8)[i % 4]} - -\n" for i in range(n))
+    frames = b"COMPACT 1\n" + b"".join(cf.pread(BAR2 + (i * 8) % 4096, (1, 2, 4, 8)[i % 4]) for i in range(n))
+    for name, data, want in [("text lines", lines.encode(), None), ("compact frames", frames, None)]:
+        src, out = os.path.join(tmp, "requests"), os.path.join(tmp, "answers")
+        open(src, "wb").write(data)
+        with open(src, "rb") as i, open(out, "wb") as o:
+            rc = subprocess.run(cmd + ["0000:00:01.0"], env=dict(os.environ, ISMKIT_AGENT_FAKE_DEVICE=dev), stdin=i, stdout=o,
+                                stderr=subprocess.DEVNULL).returncode
+        got = open(out, "rb").read()
+        image = open(dev, "rb").read()[BAR2:BAR2 + 4096]
+        seq = [((i * 8) % 4096, (1, 2, 4, 8)[i % 4]) for i in range(n)]
+        if name == "text lines":
+            want = "".join(f"OK {w} {image[p:p + w].hex()} -\n" for p, w in seq).encode()
+        else:
+            want = b"OK 1 - -\n" + b"".join(bytes([cf.OK]) + w.to_bytes(4, "little") + image[p:p + w] for p, w in seq)
+        body = got.split(b"\n", 1)[1] if b"\n" in got else b""
+        check(rc == 0 and body == want, f"{n} {name} from a file: every answer written by the end of input",
+              f"exit {rc}, {len(body)} of {len(want)} bytes")
+
+
+def compact_checks(cmd, tmp):
+    """Compact frames: the same calls, the guard and the journal as text requests; answers in order."""
+    s = Session(cmd, tmp)
+    check(s.ask("COMPACT 2").startswith("BAD "), "COMPACT 2 (an unknown framing version): BAD, text goes on")
+    check(s.ask("COMPACT 1") == "OK 1 - -", "COMPACT 1: OK 1 - -")
+
+    def ask(frame):
+        s.send_bytes(frame)
+        return cf.answer(s.take, frame)
+
+    want = s.device(BAR2 + 0x10, 8)
+    check(ask(cf.pread(BAR2 + 0x10, 8)) == (cf.OK, 8, want), "compact PREAD: the device's bytes")
+    check(ask(cf.pread(FILE_SIZE - 2, 4, b"\xaa\xbb\xcc\xdd")) == (cf.OK, 2, s.device(FILE_SIZE - 2, 2) + b"\xcc\xdd"),
+          "compact PREAD with an initial buffer, short at the end of the file: the rest of the buffer stays")
+    check(ask(cf.pwrite(BAR2 + 0x20, b"\x01\x02\x03")) == (cf.OK, 3, None) and s.device(BAR2 + 0x20, 3) == b"\x01\x02\x03",
+          "compact PWRITE inside the list lands")
+    before = s.device(BAR2 + 0x1000, 2)
+    check(ask(cf.pwrite(BAR2 + 0xfff, b"\x05\x06")) == (cf.ERR, 1, None) and s.device(BAR2 + 0x1000, 2) == before,
+          "compact PWRITE straddling the end of the list: ERR EPERM, nothing written")
+    check(ask(cf.seek(BAR2 + 0x40)) == (cf.OK, BAR2 + 0x40, None), "compact SEEK set")
+    check(ask(cf.read(2)) == (cf.OK, 2, s.device(BAR2 + 0x40, 2)), "compact READ at the position")
+    check(ask(cf.write(b"\x77")) == (cf.OK, 1, None) and s.device(BAR2 + 0x42, 1) == b"\x77",
+          "compact WRITE at the tracked position lands")
+    check(ask(cf.seek(-1, cur=True)) == (cf.OK, BAR2 + 0x42, None), "compact SEEK cur, negative")
+    r = ask(cf.info(2, 32))
+    check(r[0] == cf.ERR and r[1] in (25, 38) and r[2] == (0, 0, 0), "compact INFO on a non-VFIO fd: the ioctl's errno, zeros",
+          f"{r}")
+    check(ask(cf.reopen()) == (cf.OK, 0, None) and ask(cf.read(1))[2] == s.device(0, 1), "compact REOPEN: position 0 again")
+
+    # A window of mixed frames in one write, refused writes in the middle: every answer, in order.
+    frames, expect = [], []
+    image = bytearray(s.device(BAR2, 0x2000))
+    rng = random.Random(11)
+    for i in range(3000):
+        pos = rng.randrange(0, 0x1ff8)
+        if i % 3 == 0:
+            data = bytes(rng.randrange(256) for _ in range(rng.choice((1, 2, 4, 8))))
+            frames.append(cf.pwrite(BAR2 + pos, data))
+            ok = pos + len(data) <= 0x1000
+            expect.append((cf.OK, len(data), None) if ok else (cf.ERR, 1, None))
+            if ok:
+                image[pos:pos + len(data)] = data
+        else:
+            w = rng.choice((1, 2, 4, 8))
+            frames.append(cf.pread(BAR2 + pos, w))
+            expect.append((cf.OK, w, bytes(image[pos:pos + w])))
+    threading.Thread(target=s.send_bytes, args=(b"".join(frames),)).start()
+    got = [cf.answer(s.take, f) for f in frames]
+    wrong = [i for i in range(len(frames)) if got[i] != expect[i]]
+    check(not wrong, "a compact window of 3000 PREAD/PWRITE frames, writes refused mid-window: answers in order",
+          f"{len(wrong)} wrong, first #{wrong[0]}: {got[wrong[0]]} != {expect[wrong[0]]}" if wrong else "")
+    # Reads from the carry buffer: each starts from what the earlier ones left (and the guard bytes
+    # a client arms after its buffer), as one reused client buffer would.
+    rng = random.Random(5)
+    client = bytearray(rng.randbytes(40))
+    frames = [cf.carry(bytes(client))]
+    reads = []
+    for i in range(400):
+        c = rng.choice((1, 2, 4, 8, 13, 24, 40))
+        # Some reads run into the end of the file (short: the rest of the buffer stays as it was).
+        off = FILE_SIZE - rng.randrange(0, 30) if i % 5 == 0 else BAR2 + rng.randrange(0, 0x100)
+        reads.append((off, c))
+        frames.append(cf.pread(off, c, carry=True))
+    threading.Thread(target=s.send_bytes, args=(b"".join(frames),)).start()
+    ok = cf.answer(s.take, frames[0]) == (cf.OK, 0, None)
+    wrong = 0
+    for (off, c), f in zip(reads, frames[1:]):
+        if len(client) < c + 16:
+            client.extend(bytes(c + 16 - len(client)))
+        client[c:c + 16] = b"\xe7" * 16
+        dev = s.device(off, c) if off < FILE_SIZE else b""
+        want = dev + bytes(client[len(dev):c])
+        got = cf.answer(s.take, f)
+        wrong += got != (cf.OK, len(dev), want)
+        client[:c] = got[2]
+    check(ok and wrong == 0, "compact CARRY and 400 reads from the carry buffer (some short): each starts where the last left off",
+          f"{wrong} wrong")
+    # A frame that arrives a byte at a time.
+    frame = cf.pread(BAR2 + 0x100, 4)
+    for b in frame:
+        s.send_bytes(bytes([b]))
+        time.sleep(0.01)
+    check(cf.answer(s.take, frame) == (cf.OK, 4, bytes(image[0x100:0x104])), "a compact frame split over 13 writes")
+    s.send_bytes(cf.end())
+    check(s.line() == "OK 0 - -", "END: OK 0 - - as text, back to text requests")
+    accepted = 1 + 1 + sum(1 for e in expect if e[0] == cf.OK and e[2] is None)
+    check(s.ask("REFUSED") == f"OK {1 + sum(1 for e in expect if e[0] == cf.ERR)} - -", "REFUSED counts compact refusals")
+    check(s.ask("JOURNAL").startswith(f"OK {accepted} "), "JOURNAL counts compact writes")
+    check(s.ask("COMPACT 1") == "OK 1 - -", "COMPACT again")
+    s.send_bytes(b"\x42\x00")
+    st, _, reason = cf.answer(s.take, b"\x42")
+    check(st == cf.BAD and reason == "unknown compact frame", "an unknown frame: BAD and a reason line", reason)
+    check(s.ask("REFUSED").startswith("OK "), "after a BAD frame: text requests again")
+
+    # The burst of the VM benchmark, as compact frames.
+    burst = 20000
+    frames = [cf.pread(BAR2 + (i * 8) % 4096, (1, 2, 4, 8)[i % 4]) for i in range(burst)]
+    s.ask("COMPACT 1")
+    t0 = time.time()
+    threading.Thread(target=s.send_bytes, args=(b"".join(frames),)).start()
+    got = [cf.answer(s.take, f) for f in frames]
+    dt = time.time() - t0
+    img = s.device(BAR2, 4096)
+    wrong = sum(1 for i, g in enumerate(got) if g != (cf.OK, (1, 2, 4, 8)[i % 4], img[(i * 8) % 4096:(i * 8) % 4096 + (1, 2, 4, 8)[i % 4]]))
+    check(wrong == 0, f"compact burst of {burst} PREADs: all in order and correct", f"{wrong} wrong")
+    print(f"# fake device: {burst} compact preads in {dt:.3f} s: {burst / dt:.0f} ops/s")
+    s.send_bytes(cf.end())
+    check(s.line() == "OK 0 - -" and s.ask("QUIT") == "OK 0 - -" and s.wait() == 0, "compact session: END, QUIT, exit 0")
+    j = s.journal_text().splitlines()
+    check(j[-1:] == [f"E {accepted}"], "compact session: the journal has every accepted write", f"{j[-1:]}")
+    ok, out = s.backing_ok()
+    check(ok, "compact session: check-backing.py over the journal", out)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-/* serve.c: the wire protocol loop (version 1, device subset): pipelined requests, batched answers. */
+/* serve.c: the wire protocol loop (version 1, device subset, and compact frames): pipelined requests, batched answers. */
 #define _GNU_SOURCE /* ppoll */
 #include "serve.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,113 +13,8 @@
 
 #define IN_START (1u << 20)         /* input buffer; grows for long lines */
 #define MAX_LINE (160u << 20)       /* the longest request line accepted */
-#define MAX_COUNT (64u << 20)       /* the largest transfer count accepted */
 #define OUT_FLUSH (256u << 10)      /* answers are written out at least this often */
 #define MAX_TOKENS 16
-
-static char hex_pairs[512];
-static signed char hex_value[256];
-
-static void tables_init(void)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 256; i++) {
-		hex_pairs[2 * i] = digits[i >> 4];
-		hex_pairs[2 * i + 1] = digits[i & 15];
-		hex_value[i] = -1;
-	}
-	for (int i = 0; i < 10; i++)
-		hex_value['0' + i] = (signed char)i;
-	for (int i = 0; i < 6; i++) {
-		hex_value['a' + i] = (signed char)(10 + i);
-		hex_value['A' + i] = (signed char)(10 + i);
-	}
-}
-
-/* --- output ------------------------------------------------------------------------------ */
-
-static int out_reserve(struct server *s, size_t n)
-{
-	if (s->olen + n <= s->ocap)
-		return 0;
-	size_t cap = s->ocap ? s->ocap : 1 << 16;
-	while (cap < s->olen + n)
-		cap *= 2;
-	char *p = realloc(s->ob, cap);
-	if (!p) {
-		s->oom = 1; /* an answer would be lost: the session ends (serve returns -1) */
-		return -1;
-	}
-	s->ob = p;
-	s->ocap = cap;
-	return 0;
-}
-
-static void out_mem(struct server *s, const char *p, size_t n)
-{
-	if (out_reserve(s, n) == 0) {
-		memcpy(s->ob + s->olen, p, n);
-		s->olen += n;
-	}
-}
-
-static void out_str(struct server *s, const char *p) { out_mem(s, p, strlen(p)); }
-
-static void out_u64(struct server *s, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	out_mem(s, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
-static void out_hex(struct server *s, const unsigned char *b, size_t n)
-{
-	if (n == 0) {
-		out_mem(s, "-", 1);
-		return;
-	}
-	if (out_reserve(s, 2 * n))
-		return;
-	char *o = s->ob + s->olen;
-	for (size_t i = 0; i < n; i++) {
-		o[2 * i] = hex_pairs[2 * b[i]];
-		o[2 * i + 1] = hex_pairs[2 * b[i] + 1];
-	}
-	s->olen += 2 * n;
-}
-
-/* `OK value ` or `ERR errno ` for a system call result (rc < 0: errno holds the error). */
-static void out_status(struct server *s, long long rc, int err)
-{
-	if (rc < 0) {
-		out_mem(s, "ERR ", 4);
-		out_u64(s, (uint64_t)(err > 0 ? err : 5));
-	} else {
-		out_mem(s, "OK ", 3);
-		out_u64(s, (uint64_t)rc);
-	}
-	out_mem(s, " ", 1);
-}
-
-/* Writes every buffered answer; -1 when the other side is gone. */
-static int out_flush(struct server *s)
-{
-	size_t done = 0;
-	while (done < s->olen) {
-		ssize_t n = write(s->out, s->ob + done, s->olen - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	s->olen = 0;
-	return 0;
-}
 
 /* --- request fields ------------------------------------------------------------------------ */
 
@@ -156,7 +52,7 @@ static int parse_i64(const char *t, int64_t *out)
 	return 0;
 }
 
-static int ensure_xfer(struct server *s, size_t n)
+int ensure_xfer(struct server *s, size_t n)
 {
 	if (n <= s->xcap)
 		return 0;
@@ -233,9 +129,13 @@ static void do_read(struct server *s, char **tok, int nt, int positional)
 		rc = -1;
 		err = EOPNOTSUPP;
 	} else {
+		call_begin(s, s->olen);
+		if (positional)
+			fake_hang(off);
 		rc = positional ? pread(s->h->device, s->xfer, (size_t)count, (off_t)off)
 				: read(s->h->device, s->xfer, (size_t)count);
 		err = errno;
+		call_end(s);
 		if (!positional && rc > 0)
 			s->pos += (uint64_t)rc;
 	}
@@ -268,9 +168,11 @@ static void do_write(struct server *s, char **tok, int nt, int positional)
 		out_str(s, "ERR 1 - -\n");
 		return;
 	}
+	call_begin(s, s->olen);
 	long long rc = positional ? pwrite(s->h->device, s->xfer, count, (off_t)off)
 				  : write(s->h->device, s->xfer, count);
 	int err = errno;
+	call_end(s);
 	if (rc > 0) {
 		uint64_t pos = off;
 		const struct region *r = region_locate(&s->h->map, off, &pos);
@@ -290,8 +192,10 @@ static void do_seek(struct server *s, char **tok, int nt)
 		bad(s, "SEEK offset set|cur");
 		return;
 	}
+	call_begin(s, s->olen);
 	off_t rc = lseek(s->h->device, (off_t)off, whence);
 	int err = errno;
+	call_end(s);
 	if (rc >= 0)
 		s->pos = (uint64_t)rc;
 	out_status(s, rc, err);
@@ -316,8 +220,10 @@ static void do_info(struct server *s, char **tok, int nt)
 	struct vfio_region_info *ri = (struct vfio_region_info *)(void *)s->xfer;
 	ri->argsz = argsz;
 	ri->index = index;
+	call_begin(s, s->olen);
 	int rc = ioctl(s->h->device, VFIO_DEVICE_GET_REGION_INFO, s->xfer);
 	int err = errno;
+	call_end(s);
 	out_status(s, rc, err);
 	out_u64(s, ri->offset);
 	out_mem(s, ".", 1);
@@ -414,11 +320,21 @@ static int handle_line(struct server *s, char *line)
 	else if (strcmp(c, "DEVICE") == 0)
 		do_device(s);
 	else if (strcmp(c, "REOPEN") == 0) {
+		call_begin(s, s->olen);
 		int rc = vfio_reopen_device(s->h);
 		int err = errno;
+		call_end(s);
 		s->pos = 0;
 		out_status(s, rc, err);
 		out_mem(s, "- -\n", 4);
+	}
+	else if (strcmp(c, "COMPACT") == 0) {
+		if (nt != 2 || strcmp(tok[1], "1") != 0) {
+			bad(s, "COMPACT 1");
+		} else {
+			out_str(s, "OK 1 - -\n");
+			s->compact = 1;
+		}
 	}
 	else if (strcmp(c, "RECOVER") == 0 || strcmp(c, "ATTACH") == 0 || strcmp(c, "DETACH") == 0 ||
 		 strcmp(c, "RESOURCES") == 0 || strcmp(c, "RESET") == 0 || strcmp(c, "CONFIG") == 0)
@@ -429,6 +345,34 @@ static int handle_line(struct server *s, char *line)
 }
 
 /* --- the loop ---------------------------------------------------------------------------- */
+
+/* The watchdog thread: when one device system call has run for a tick or two (100 to 200 ms), it
+ * writes out the answers of the requests before it, so a host whose batch hangs sees which request
+ * hangs: the first one without an answer. */
+static void *watchdog(void *arg)
+{
+	struct server *s = arg;
+	uint64_t seen = 0;
+	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	for (;;) {
+		nanosleep(&tick, NULL);
+		if (pthread_mutex_trylock(&s->lock) != 0)
+			continue; /* the loop is not inside a system call */
+		if (s->calls == seen) {
+			while (s->sent < s->settled) {
+				ssize_t n = write(s->out, s->ob + s->sent, s->settled - s->sent);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					break;
+				s->sent += (size_t)n;
+			}
+		}
+		seen = s->calls;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
 
 static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig) { stop_signal = sig; }
@@ -460,6 +404,18 @@ int serve(struct server *s)
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 
+	/* The watchdog starts with SIGTERM/SIGINT blocked, so they reach this thread's ppoll only. */
+	pthread_t wd;
+	if (pthread_mutex_init(&s->lock, NULL) == 0) {
+		pthread_mutex_lock(&s->lock);
+		s->watch = pthread_create(&wd, NULL, watchdog, s) == 0;
+#ifdef ISMKIT_AGENT_MUTANT_NO_WATCHDOG
+		s->watch = 0; /* the thread never gets the lock: answers wait for the hanging call */
+#endif
+		if (s->watch)
+			pthread_detach(wd);
+	}
+
 	s->seek_ok = lseek(s->h->device, 0, SEEK_CUR) >= 0;
 	out_str(s, "ISMKIT-WIRE 1 ");
 	out_str(s, probe.b[0] == 1 ? "little " : "big ");
@@ -469,30 +425,46 @@ int serve(struct server *s)
 	for (;;) {
 		size_t start = 0;
 		unsigned char *nl;
-		while ((nl = memchr(ib + start + seen, '\n', ilen - start - seen))) {
-			char *line = (char *)ib + start;
-			seen = 0;
-			size_t len = (size_t)(nl - (ib + start));
-			start += len + 1;
-			if (discarding) {
-				discarding = 0;
-				bad(s, "line too long");
-				continue;
+		for (;;) {
+			if (s->compact) {
+				size_t used = compact_frame(s, ib + start, ilen - start);
+				if (used == 0)
+					break; /* an incomplete frame: wait for the rest */
+				start += used;
+				seen = 0;
+			} else {
+				nl = memchr(ib + start + seen, '\n', ilen - start - seen);
+				if (!nl)
+					break;
+				char *line = (char *)ib + start;
+				seen = 0;
+				size_t len = (size_t)(nl - (ib + start));
+				start += len + 1;
+				if (discarding) {
+					discarding = 0;
+					bad(s, "line too long");
+					continue;
+				}
+				if (len && line[len - 1] == '\r')
+					len--;
+				line[len] = 0;
+				if (handle_line(s, line)) {
+					out_flush(s);
+					free(ib);
+					return s->oom ? -1 : 0;
+				}
 			}
-			if (len && line[len - 1] == '\r')
-				len--;
-			line[len] = 0;
-			if (handle_line(s, line) || s->oom) {
+			if (s->oom) {
 				out_flush(s);
 				free(ib);
-				return s->oom ? -1 : 0;
+				return -1;
 			}
 			if (s->olen >= OUT_FLUSH && out_flush(s))
 				goto gone;
 		}
 		memmove(ib, ib + start, ilen - start);
 		ilen -= start;
-		seen = ilen;
+		seen = s->compact ? 0 : ilen;
 		if (ilen + 1 >= icap) {
 			if (icap >= MAX_LINE) {
 				discarding = 1;
@@ -508,29 +480,42 @@ int serve(struct server *s)
 				}
 			}
 		}
-		/* Nothing complete is left: answer everything so far, then wait for more. */
-		if (out_flush(s))
-			goto gone;
+		/* Nothing complete is left. More input already waiting (a pipelining host) is taken first,
+		 * so that the answers go out in fewer, larger writes; otherwise everything answered so far
+		 * is written out before waiting for more. */
 		struct pollfd pfd = { .fd = s->in, .events = POLLIN };
-		int pr = ppoll(&pfd, 1, NULL, &waitmask);
-		if (pr < 0 && errno == EINTR && stop_signal)
+		const struct timespec now = { 0, 0 };
+		int pr = ppoll(&pfd, 1, &now, &waitmask); /* with SIGTERM/SIGINT let in, as below */
+		if (pr < 0 && errno == EINTR && stop_signal) {
+			out_flush(s); /* the requests taken so far are answered */
 			goto gone;
-		if (pr < 0 && errno != EINTR)
-			goto gone;
-		if (pr <= 0)
-			continue;
+		}
+		if (pr <= 0 || !(pfd.revents & POLLIN) || (pfd.revents & (POLLHUP | POLLERR))) {
+			/* Nothing to read now, or a hang-up: a virtio port whose host end is not connected
+			 * yet polls as readable and hung up and reads as end of input, while writing waits
+			 * for the host; so the answers (the greeting) go out first, as before any wait. */
+			if (out_flush(s))
+				goto gone;
+			pr = ppoll(&pfd, 1, NULL, &waitmask);
+			if (pr < 0 && errno == EINTR && stop_signal)
+				goto gone;
+			if (pr < 0 && errno != EINTR)
+				goto gone;
+			if (pr <= 0)
+				continue;
+		}
 		ssize_t n = read(s->in, ib + ilen, icap - ilen - 1); /* one byte stays free for a NUL */
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			/* End of input: a last line without a newline still counts. */
-			if (ilen && !discarding) {
+			/* End of input: a last line without a newline still counts; every answer goes out. */
+			if (ilen && !discarding && !s->compact) {
 				ib[ilen] = 0;
 				if (ib[ilen - 1] == '\r')
 					ib[ilen - 1] = 0;
 				handle_line(s, (char *)ib);
-				out_flush(s);
 			}
+			out_flush(s);
 			goto gone;
 		}
 		ilen += (size_t)n;

@@ -4,6 +4,8 @@
 
 #include "agent.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 
 struct server {
@@ -19,7 +21,62 @@ struct server {
 	unsigned char *xfer;         /* transfer buffer */
 	size_t xcap;
 	int oom;                     /* a buffer could not grow: the session ends */
+	int compact;                 /* requests and answers are compact frames (compact.c) */
+	unsigned char *carry;        /* compact frames: the carry buffer (a client's reused read buffer) */
+	size_t carry_len;
+	/* The watchdog (serve.c): the loop holds `lock` except during a device system call, so while
+	 * one runs long the watchdog thread can write out the answers before it (ob[sent, settled)). */
+	pthread_mutex_t lock;
+	int watch;                   /* the watchdog thread runs */
+	uint64_t calls;              /* device system calls begun */
+	size_t settled;              /* answers before the current call end here in ob */
+	size_t sent;                 /* ob[0, sent) is already written out */
 };
+
+/* Around every device system call: `settled` is where the answers before it end in ob. */
+static inline void call_begin(struct server *s, size_t settled)
+{
+	s->settled = settled;
+	s->calls++;
+	if (s->watch)
+		pthread_mutex_unlock(&s->lock);
+}
+
+static inline void call_end(struct server *s)
+{
+	int e = errno;
+	if (s->watch)
+		pthread_mutex_lock(&s->lock);
+	errno = e;
+}
+
+/* Test builds: ISMKIT_AGENT_FAKE_HANG=OFFSET makes a pread at that kernel offset hang (vfio_open.c). */
+#ifdef ISMKIT_AGENT_TEST
+void fake_hang(uint64_t offset);
+#else
+static inline void fake_hang(uint64_t offset) { (void)offset; }
+#endif
+
+#define MAX_COUNT (64u << 20) /* the largest transfer count accepted */
+
+/* answer.c: the answer buffer. A failed allocation sets oom and drops the bytes. */
+extern char hex_pairs[512];
+extern signed char hex_value[256];
+void tables_init(void);
+int out_reserve(struct server *s, size_t n);
+void out_mem(struct server *s, const char *p, size_t n);
+void out_str(struct server *s, const char *p);
+void out_u64(struct server *s, uint64_t v);
+void out_hex(struct server *s, const unsigned char *b, size_t n);
+void out_status(struct server *s, long long rc, int err); /* `OK value ` or `ERR errno ` */
+int out_flush(struct server *s);                          /* -1 when the other side is gone */
+
+/* serve.c */
+int ensure_xfer(struct server *s, size_t n); /* the transfer buffer holds n bytes; -1 (oom) if not */
+
+/* compact.c: one compact frame at p (avail bytes): the bytes it took, or 0 while incomplete. An END
+ * frame or a malformed one ends compact mode (s->compact = 0). */
+size_t compact_frame(struct server *s, const unsigned char *p, size_t avail);
 
 /* Serves until QUIT, end of input, a gone peer or SIGTERM/SIGINT. 0, or -1 when out of memory. */
 int serve(struct server *s);

@@ -161,6 +161,14 @@ static int fake_open(const char *file, struct vfio_handle *h, char *err, size_t 
 }
 
 static const char *fake_file;
+
+void fake_hang(uint64_t offset)
+{
+	const char *at = getenv("ISMKIT_AGENT_FAKE_HANG");
+	if (at && strtoull(at, NULL, 0) == offset)
+		for (;;)
+			pause();
+}
 #endif
 
 int vfio_open_device(const struct pci_address *addr, struct vfio_handle *h, char *err, size_t errlen)

@@ -10,14 +10,17 @@
 # agent's pipelined throughput is compared with a C loop of the same preads in the same guest.
 #
 # Environment: AGENT_BIN (agent binary to test; default: build native/agent), AGENT_VM_COUNT
-# (burst length, default 20000), AGENT_VM_TIMEOUT (QEMU time-out, default 300 s).
+# (burst length of the host's bursts and the in-guest C loop, default 100000), AGENT_VM_FILE_COUNT
+# (the bursts the guest feeds the agent from a file, default 100000), AGENT_VM_ROUNDS (benchmark
+# rounds, default 5), AGENT_VM_TIMEOUT (QEMU time-out, default 300 s).
 # Outputs under .build-agent/vm/ (git-ignored); the kernel is shared with vm/vm-test.sh (.build-vm/kernel/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/.build-agent
 WORK=$OUT/vm
-COUNT=${AGENT_VM_COUNT:-20000}
+COUNT=${AGENT_VM_COUNT:-100000}
+ROUNDS=${AGENT_VM_ROUNDS:-5}
 QEMU_TIMEOUT=${AGENT_VM_TIMEOUT:-300}
 start=$(date +%s.%N)
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -94,6 +97,12 @@ python3 -c "
 import sys
 n = int(sys.argv[1])
 sys.stdout.write(''.join(f'PREAD {(2 << 40) + (i * 8) % 4096} {(1, 2, 4, 8)[i % 4]} - -\\n' for i in range(n)))" "$FILE_COUNT" > "$d/burst.txt"
+python3 -c "
+import sys
+sys.path.insert(0, 'native/agent')
+import compact_frames as cf
+n = int(sys.argv[1])
+sys.stdout.buffer.write(b'COMPACT 1\\n' + b''.join(cf.pread((2 << 40) + (i * 8) % 4096, (1, 2, 4, 8)[i % 4]) for i in range(n)))" "$FILE_COUNT" > "$d/burst.bin"
 (cd "$d" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$WORK/agent.cpio.gz")
 
 # 5. Boot, and drive the agent from here while the guest runs.
@@ -105,14 +114,14 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -machine q35,accel=tcg -device intel-
   -nodefaults -display none -no-reboot -monitor none -nic none \
   -serial file:"$WORK/console" -serial file:"$WORK/data" \
   -kernel "$VMLINUZ" -initrd "$WORK/agent.cpio.gz" \
-  -append "console=ttyS0 intel_iommu=on panic=-1 quiet agent.count=$COUNT" \
+  -append "console=ttyS0 intel_iommu=on panic=-1 quiet agent.count=$COUNT agent.rounds=$ROUNDS" \
   -object memory-backend-file,id=bar2,mem-path="$WORK/bar2.bin",size=1M,share=on \
   -device ivshmem-plain,memdev=bar2 \
   -device virtio-serial-pci -chardev socket,id=c0,path="$SOCK",server=on,wait=off \
   -device virtserialport,chardev=c0,name=ismkit > "$WORK/qemu.log" 2>&1 &
 QEMU=$!
 echo "--- host driving the agent over the virtio-serial port"
-python3 vm/agent/drive.py "$SOCK" "$WORK/bar2.bin" "$COUNT" "$WORK/drive.json" "$QEMU_TIMEOUT" "$WORK/console" | tee "$WORK/drive.txt" || true
+python3 vm/agent/drive.py "$SOCK" "$WORK/bar2.bin" "$COUNT" "$WORK/drive.json" "$QEMU_TIMEOUT" "$WORK/console" "$ROUNDS" | tee "$WORK/drive.txt" || true
 qrc=0; wait "$QEMU" || qrc=$?
 note "boot (QEMU start to power-off) took $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
 pass=$((pass + $(grep -c '^ok - ' "$WORK/drive.txt" || true)))
@@ -142,27 +151,56 @@ d=json.load(open('$WORK/drive.json'))
 sys.exit(0 if j[0]=='ismkit-write-journal 1' and j[-1]=='E %d' % d['entries'] and len(j)==d['entries']+2 else 1)"
 check "host file: the journal applied over the initial BAR2 gives the final BAR2" \
   python3 vm/check-backing.py "$WORK/bar2.initial" "$WORK/bar2.bin" 2 "$WORK/journal"
-check "in-guest C loop ran" has bench "rc=0 bench-loop: $COUNT preads"
+for r in $(seq 0 "$ROUNDS"); do check "in-guest C loop round $r ran" has "loop-$r" "rc=0 bench-loop: $COUNT preads"; done
+for r in $(seq 1 "$ROUNDS"); do check "benchmark agent round $r exited 0" has "bench-agent-$r" "rc=0 "; done
 check "agent fed from a file in the guest: every one of $FILE_COUNT PREADs answered OK" \
   has agent-file "rc=0 lines=$((FILE_COUNT + 1)) ok=$FILE_COUNT seconds="
+COMPACT_BYTES=$(python3 -c "import sys; n=int(sys.argv[1]); print(sum(5 + (1, 2, 4, 8)[i % 4] for i in range(n)))" "$FILE_COUNT")
+check "agent fed compact frames from a file in the guest: every answer (greeting, OK 1, $FILE_COUNT frames)" \
+  bash -c "grep -Eq '^RESULT agent-compact-file rc=0 bytes=$((COMPACT_BYTES + 9 + $(printf 'ISMKIT-WIRE 1 little 0 vfio-agent\n' | wc -c))) ' '$WORK/console.txt'"
 
-# 7. Throughput: through the agent (host-measured, pipelined) vs the same preads in a guest C loop.
-python3 - "$WORK/drive.json" "$(result bench)" "$(result agent-file)" "$FILE_COUNT" <<'PY' || true
+# 7. Throughput. The benchmark: each agent round against the mean of the C loop rounds just before
+# and after it (the machine's load changes; adjacent rounds see the same), and the median of those.
+python3 - "$WORK/console.txt" "$WORK/drive.json" "$ROUNDS" "$COUNT" <<'PY' || true
+import json, re, statistics, sys
+console, rounds, count = open(sys.argv[1]).read(), int(sys.argv[3]), int(sys.argv[4])
+def loop(r):
+    m = re.search(rf"^RESULT loop-{r} rc=0 bench-loop: \d+ preads in [0-9.]+ s: (\d+) ops/s", console, re.M)
+    return float(m.group(1)) if m else None
+try:
+    agent = json.load(open(sys.argv[2]))["rounds"]
+except Exception:
+    agent = []
+ratios = []
+for r, a in enumerate(agent, 1):
+    before, after = loop(r - 1), loop(r)
+    if before and after:
+        ratios.append(a / ((before + after) / 2))
+        print(f"benchmark round {r}: C loop {before:.0f} / {after:.0f} ops/s, agent from the host (compact frames) {a:.0f} ops/s: {ratios[-1]:.2f} x")
+if ratios:
+    print(f"benchmark: {count} preads per round, {len(ratios)} rounds: agent through virtio-serial / in-guest C loop = "
+          f"{statistics.median(ratios):.2f} x (median; min {min(ratios):.2f}, max {max(ratios):.2f})")
+else:
+    print("benchmark: n/a")
+PY
+python3 - "$WORK/drive.json" "$(result loop-0)" "$(result agent-file)" "$(result agent-compact-file)" "$FILE_COUNT" <<'PY' || true
 import json, re, sys
 try:
-    agent = json.load(open(sys.argv[1]))["agent_ops"]
+    d = json.load(open(sys.argv[1]))
 except Exception:
-    agent = None
+    d = {}
 m = re.search(r": (\d+) ops/s", sys.argv[2])
 loop = float(m.group(1)) if m else None
-f = re.search(r"seconds=([0-9.]+)-([0-9.]+)", sys.argv[3])
-local = int(sys.argv[4]) / (float(f.group(2)) - float(f.group(1))) if f and float(f.group(2)) > float(f.group(1)) else None
-print(f"throughput: agent over virtio-serial (pipelined, measured on the host) {agent:.0f} ops/s" if agent else "throughput: agent: n/a")
-print(f"throughput: agent in the guest, requests from a file (no transport) {local:.0f} ops/s" if local else "throughput: agent from a file: n/a")
-print(f"throughput: in-guest C loop {loop:.0f} ops/s" if loop else "throughput: in-guest C loop: n/a")
-if agent and loop:
-    print(f"throughput: agent over virtio-serial / C loop = {agent / loop:.2f}")
-if local and loop:
-    print(f"throughput: agent from a file / C loop = {local / loop:.2f}")
+def from_file(text):
+    f = re.search(r"seconds=([0-9.]+)-([0-9.]+)", text)
+    return int(sys.argv[5]) / (float(f.group(2)) - float(f.group(1))) if f and float(f.group(2)) > float(f.group(1)) else None
+rows = [("agent over virtio-serial, compact frames (pipelined)", d.get("compact_ops")),
+        ("agent over virtio-serial, text lines (pipelined)", d.get("agent_ops")),
+        ("agent over virtio-serial, text lines, one request at a time", d.get("lockstep_ops")),
+        ("agent in the guest, compact frames from a file (no transport; the open included)", from_file(sys.argv[4])),
+        ("agent in the guest, text lines from a file (no transport; the open included)", from_file(sys.argv[3]))]
+print("other paths, against C loop round 0 (not adjacent in time: the machine's load may differ):")
+for name, ops in rows:
+    print(f"  {name} {ops:.0f} ops/s" + (f" = {ops / loop:.2f} x" if loop else "") if ops else f"  {name}: n/a")
 PY
 finish

@@ -2,10 +2,17 @@
 """Drives ismkit-agent in the VM over its virtio-serial port (a unix socket on the host) and checks
 every answer against the host file that backs the device's BAR2.
 
-usage: drive.py SOCKET BAR2_FILE COUNT RESULT_JSON [GREETING_TIMEOUT_S [CONSOLE_FILE]]
+usage: drive.py SOCKET BAR2_FILE COUNT RESULT_JSON [GREETING_TIMEOUT_S [CONSOLE_FILE [ROUNDS]]]
 Prints one `ok - ...` / `not ok - ...` line per check and writes RESULT_JSON
 (agent ops/s, journal counts) for the calling script. With CONSOLE_FILE given, QUIT waits until the
 guest's console shows its busy check (a second agent run while this one serves) has finished.
+
+Then the benchmark: the guest starts ROUNDS more agents on the same port, one after the other, with
+a C loop of COUNT preads before and after each. On this same connection (the port's host end stays
+connected, so no agent starts without it) each round reads the new agent's greeting, sends the C
+loop's preads as one burst of compact frames, reads every answer, compares them all with the
+backing file, and QUITs. A round's time runs from the first byte sent to the last answer byte
+received, the comparison included; RESULT_JSON gets them as "rounds" (ops/s).
 """
 import json
 import os
@@ -13,6 +20,9 @@ import socket
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "native", "agent"))
+import compact_frames as cf  # noqa: E402
 
 BAR2 = 2 << 40
 CONFIG = 7 << 40
@@ -212,15 +222,79 @@ def main():
     lockstep = 200 / (time.time() - t0)
     print(f"# agent, one request at a time (200): {lockstep:.0f} ops/s")
 
+    # The same burst as compact frames: one write of every frame, the answers read as they come.
+    r = a.ask("COMPACT 1")
+    check(r == "OK 1 - -", "COMPACT 1: OK 1 - -", r)
+    frames = b"".join(cf.pread(BAR2 + pos, w) for w, pos in seq)
+    total = sum(5 + w for w, _ in seq)
+    t0 = time.time()
+    sender = threading.Thread(target=a.sock.sendall, args=(frames,))
+    sender.start()
+    got = a.rfile.read(total)
+    compact_elapsed = time.time() - t0
+    sender.join()
+    wrong, at = [], 0
+    for i, (w, pos) in enumerate(seq):
+        if got[at:at + 5 + w] != bytes([cf.OK]) + w.to_bytes(4, "little") + image[pos:pos + w]:
+            wrong.append(i)
+        at += 5 + w
+    check(len(got) == total and not wrong, f"compact burst: {count} PREAD answers, in order and correct",
+          f"{len(got)} of {total} bytes, {len(wrong)} wrong" + (f", first #{wrong[0]}" if wrong else ""))
+    compact_ops = count / compact_elapsed if compact_elapsed > 0 else 0.0
+    print(f"# agent: {count} compact preads in {compact_elapsed:.3f} s: {compact_ops:.0f} ops/s")
+    # Compact frames of every kind, against the backing file; writes refused mid-window.
+    window = [cf.info(2, 32), cf.pread(BAR2 + 0x11, 2), cf.pwrite(BAR2 + 0x400, b"\x10\x20"), cf.pwrite(BAR2 + 0x1000, b"\x01"),
+              cf.pread(BAR2 + 0x400, 2), cf.pwrite(CONFIG + 4, b"\x07\x00"), cf.seek(BAR2 + 0x10)]
+    a.sock.sendall(b"".join(window))
+    answers = [cf.answer(a.rfile.read, f) for f in window]
+    want = [(cf.OK, 0, (BAR2, 1 << 20)), (cf.OK, 2, file_bytes(bar2_file, 0x11, 2)), (cf.OK, 2, None), (cf.ERR, 1, None),
+            (cf.OK, 2, b"\x10\x20"), (cf.ERR, 1, None), (cf.ERR, 29, None) if not caps & 16 else (cf.OK, BAR2 + 0x10, None)]
+    got_ = [answers[0][:2] + (answers[0][2][:2],)] + answers[1:]
+    check(got_ == want and file_bytes(bar2_file, 0x400, 2) == b"\x10\x20",
+          "compact window: INFO, PREAD, PWRITE, refused PWRITEs (BAR2 past the list, config), SEEK in order", f"{answers}")
+    accepted.append((0x400, b"\x10\x20"))
+    refused += 2
+    a.sock.sendall(cf.end())
+    check(a.line() == "OK 0 - -", "END: back to text requests")
+    r = a.ask("REFUSED")
+    check(r == f"OK {refused} - -", "REFUSED after the compact window", r)
+
     if len(sys.argv) > 6:
         deadline = time.time() + 60
         while time.time() < deadline and "RESULT preflight-busy" not in open(sys.argv[6], errors="replace").read():
             time.sleep(0.2)
+    nbytes = sum(len(d) for _, d in accepted)
     r = a.ask("QUIT")
     check(r == "OK 0 - -", "QUIT: OK 0 - -", r)
-    json.dump({"agent_ops": ops, "lockstep_ops": lockstep, "entries": len(accepted), "bytes": nbytes,
-               "refused": refused, **results}, open(out_json, "w"))
+    rounds = bench_rounds(a, seq, bar2_file, int(sys.argv[7]) if len(sys.argv) > 7 else 0, greeting_timeout)
+    json.dump({"agent_ops": ops, "compact_ops": compact_ops, "lockstep_ops": lockstep, "rounds": rounds, "entries": len(accepted),
+               "bytes": nbytes, "refused": refused, **results}, open(out_json, "w"))
     return 0
+
+
+def bench_rounds(a, seq, bar2_file, rounds, greeting_timeout):
+    image = file_bytes(bar2_file, 0, 4096)
+    frames = b"COMPACT 1\n" + b"".join(cf.pread(BAR2 + pos, w) for w, pos in seq)
+    want = b"OK 1 - -\n" + b"".join(bytes([cf.OK]) + w.to_bytes(4, "little") + image[pos:pos + w] for w, pos in seq)
+    ops = []
+    for r in range(1, rounds + 1):
+        a.sock.settimeout(greeting_timeout)
+        greeting = a.line()
+        a.sock.settimeout(60)
+        t0 = time.time()
+        sender = threading.Thread(target=a.sock.sendall, args=(frames,))
+        sender.start()
+        got = a.rfile.read(len(want))
+        ok = got == want
+        elapsed = time.time() - t0
+        sender.join()
+        a.sock.sendall(cf.end() + b"QUIT\n")
+        tail = [a.line(), a.line()]
+        ops.append(len(seq) / elapsed)
+        check(ok and greeting.startswith("ISMKIT-WIRE 1 ") and tail == ["OK 0 - -", "OK 0 - -"],
+              f"bench round {r}: {len(seq)} compact preads, every answer right, {ops[-1]:.0f} ops/s",
+              f"{len(got)} of {len(want)} bytes, greeting {greeting!r}, tail {tail}")
+    return ops
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 COUNT=$(sed -n 's/.*agent\.count=\([0-9]*\).*/\1/p' /proc/cmdline)
+ROUNDS=$(sed -n 's/.*agent\.rounds=\([0-9]*\).*/\1/p' /proc/cmdline)
 for m in irqbypass vfio vfio_virqfd; do [ -f /mod/$m.ko ] && insmod /mod/$m.ko; done
 insmod /mod/vfio_iommu_type1.ko allow_unsafe_interrupts=1
 insmod /mod/vfio-pci-core.ko
@@ -60,8 +61,21 @@ t0=$(cut -d' ' -f1 /proc/uptime)
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "RESULT agent-file rc=$rc lines=$(wc -l < /tmp/answers) ok=$(grep -c '^OK ' /tmp/answers) seconds=$t0-$t1 $(head -c 200 /tmp/answers.err)"
 
-# The baseline: the same preads in a plain C loop, in this guest.
-/bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT bench rc=$? $(cat /tmp/bench)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+/ismkit-agent $D < /burst.bin > /tmp/canswers 2>/tmp/canswers.err; rc=$?
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "RESULT agent-compact-file rc=$rc bytes=$(wc -c < /tmp/canswers) seconds=$t0-$t1 $(head -c 200 /tmp/canswers.err)"
+
+# The benchmark rounds: the C loop, then a read-only agent the host drives with the same preads (its
+# compact burst), alternately, ending with the C loop: each agent round has a loop round on both sides.
+r=0
+/bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT loop-$r rc=$? $(cat /tmp/bench)"
+while [ "$r" -lt "${ROUNDS:-0}" ]; do
+  r=$((r + 1))
+  echo "RESULT bench-start $r"
+  /ismkit-agent --port /dev/virtio-ports/ismkit $D > /tmp/bench-agent 2>&1; echo "RESULT bench-agent-$r rc=$? $(head -c 200 /tmp/bench-agent)"
+  /bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT loop-$r rc=$? $(cat /tmp/bench)"
+done
 echo "=== DONE" > /dev/ttyS1
 echo "RESULT done"
 poweroff -f

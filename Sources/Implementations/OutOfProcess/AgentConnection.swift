@@ -66,6 +66,8 @@ public final class AgentConnection {
     public let regions: [UInt32: RegionInfo]
     /// False once a request touched the device fd since it was last opened (see `reopen`).
     var fresh = true
+    /// Whether the agent takes compact frames (`COMPACT 1`), once asked (`compactFrames()`).
+    var compact: Bool?
 
     /// Starts (or connects to) the agent, reads its greeting and asks for `DEVICE` and `REGIONS`.
     public init(endpoint: AgentEndpoint, timeout: Duration = .seconds(10)) throws(AgentError) {
@@ -131,6 +133,29 @@ public final class AgentConnection {
             throw process.fail(.cannotStart("the agent cannot open the device again: errno \(reply.value)"))
         }
         fresh = true
+    }
+
+    /// Whether the agent takes compact frames with the carry buffer (`COMPACT 1`; an older
+    /// build answers `BAD` and is driven one request at a time). Asked once per session; the
+    /// agent is back on text requests afterwards (`END`). An unusable answer breaks the session.
+    func compactFrames() -> Bool {
+        if let compact { return compact }
+        do throws(AccessError) {
+            let line = try process.exchange("COMPACT 1")
+            if line.hasPrefix("BAD ") {
+                compact = false
+            } else if line == "OK 1 - -" {
+                let end = try process.exchange("\u{0}")  // END; the newline after it is an empty line, which has no answer
+                guard end == "OK 0 - -" else { throw process.fail(.protocolError("compact END answered \"\(end.prefix(60))\"")) }
+                compact = true
+            } else {
+                do throws(Breakage) { _ = try WireReply.parse(line) } catch { throw process.fail(error) }  // outside the protocol
+                throw process.fail(.protocolError("COMPACT 1 answered \"\(line.prefix(60))\""))
+            }
+        } catch {
+            compact = false  // broken: every later request says why
+        }
+        return compact!
     }
 
     /// What the agent counted itself: writes journaled (entries, bytes) and writes its own

@@ -17,6 +17,8 @@ import SystemPackage
 /// - Capabilities: no trace, faults, lifecycle or handle recovery; `seek` as the agent's
 ///   greeting says. An operation with a fault throws `EOPNOTSUPP` without a request.
 /// - A broken session (hang, death, malformed reply) throws `AccessError.broken` from then on.
+/// - Batches (`perform(batch:…)`, AgentBatch.swift) go out as compact frames, many before the
+///   first answer is read, with the same outcomes, bytes and journal as one by one.
 public final class AgentDevice: ISMAccess {
     /// Where an accepted write goes: region, position in the region, the bytes written.
     public typealias WriteRecorder = (UInt32, UInt64, UnsafeRawBufferPointer) -> Void
@@ -27,9 +29,9 @@ public final class AgentDevice: ISMAccess {
     public let allowList: WriteAllowList
     public let hostGuard: Bool
     let record: WriteRecorder?
-    public private(set) var refusedWrites = 0
+    public internal(set) var refusedWrites = 0
     /// The agent's device fd position in the kernel's offset space, as read/write/lseek results imply.
-    public private(set) var kernelPosition: UInt64 = 0
+    public internal(set) var kernelPosition: UInt64 = 0
 
     /// A device for one sequence: the agent opens its device fd afresh (`REOPEN`) unless
     /// nothing touched the current one yet.
@@ -79,7 +81,7 @@ public final class AgentDevice: ISMAccess {
         }
     }
 
-    private func recordWrite(kernelOffset: UInt64, buffer: UnsafeRawBufferPointer, count n: Int) {
+    func recordWrite(kernelOffset: UInt64, buffer: UnsafeRawBufferPointer, count n: Int) {
         guard n > 0, let record else { return }
         let (index, pos) = map.locate(kernel: kernelOffset) ?? (UInt32.max, kernelOffset)
         record(index, pos, UnsafeRawBufferPointer(rebasing: buffer[0..<min(n, buffer.count)]))

@@ -280,6 +280,58 @@ final class WireProcess {
         }
     }
 
+    /// `pipeline` for binary answers (the agent's compact frames): sends `requests` while
+    /// reading, and hands the unread answer bytes to `answer(i, bytes)`, which returns how many
+    /// bytes the `i`-th answer took, or 0 while it is not complete. `count` answers are read;
+    /// `describe(i)` names the `i`-th request in a hang or death. Breaks as `pipeline` does.
+    func pipelineFrames(_ requests: [UInt8], count: Int, answered: inout Int, describe: (Int) -> String,
+                        answer: (Int, UnsafeRawBufferPointer) throws(AccessError) -> Int) throws(AccessError) {
+        if let brokenReason { throw .broken(brokenReason) }
+        var sent = 0
+        var sendClosed = false
+        var deadline = ContinuousClock.now + timeout
+        answered = 0
+        while answered < count {
+            while answered < count, inboxStart < inbox.count {
+                let start = inboxStart, i = answered
+                let r: Result<Int, AccessError> = inbox.withUnsafeBytes { all in
+                    do throws(AccessError) { return .success(try answer(i, UnsafeRawBufferPointer(rebasing: all[start...]))) } catch {
+                        return .failure(error)
+                    }
+                }
+                let used = try r.get()
+                if used == 0 { break }
+                inboxStart += used
+                answered += 1
+                deadline = ContinuousClock.now + timeout
+            }
+            if inboxStart > 1 << 16 || inboxStart == inbox.count {
+                inbox.removeSubrange(0..<inboxStart)
+                inboxStart = 0
+            }
+            scanFrom = inboxStart
+            if answered == count { break }
+            var progress = false
+            if sent < requests.count && !sendClosed {
+                let n = requests.withUnsafeBytes { p in
+                    Glibc.send(fd, p.baseAddress! + sent, p.count - sent, Int32(MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    sent += n
+                    progress = true
+                } else if !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                    sendClosed = true
+                }
+            }
+            if try receive(context: describe(answered)) { continue }
+            if progress { continue }
+            let events = sent < requests.count && !sendClosed ? Int16(POLLIN) | Int16(POLLOUT) : Int16(POLLIN)
+            guard try wait(for: events, until: deadline) else {
+                throw fail(.hang(timeoutSeconds: timeout.seconds, during: describe(answered)))
+            }
+        }
+    }
+
     /// Polls until the socket is ready; false at the deadline.
     private func wait(for events: Int16, until deadline: ContinuousClock.Instant) throws(AccessError) -> Bool {
         while true {
