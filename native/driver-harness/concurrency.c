@@ -138,55 +138,6 @@ static void *thread_b(void *arg)
 	return NULL;
 }
 
-/* The hex helpers of wire.c are file-local; these are the same encodings. */
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int parse_hex(const char *tok, unsigned char *buf, size_t n)
-{
-	if (strcmp(tok, "-") == 0) {
-		memset(buf, 0, n);
-		return 0;
-	}
-	if (strlen(tok) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int h = hexval(tok[2 * i]), l = hexval(tok[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return -1;
-		buf[i] = (unsigned char)(h << 4 | l);
-	}
-	return 0;
-}
-
-static int parse_fault(const char *tok, struct ismkit_fault *f)
-{
-	char *end;
-	memset(f, 0, sizeof(*f));
-	if (strcmp(tok, "-") == 0)
-		return 0;
-	if (strcmp(tok, "A") == 0) {
-		f->kind = ISMKIT_FAULT_ALLOCATION;
-		return 0;
-	}
-	if (tok[0] == 'U') {
-		f->kind = ISMKIT_FAULT_USER_BUFFER;
-		f->from = strtoll(tok + 1, &end, 10);
-		return *end ? -1 : 0;
-	}
-	if (tok[0] == 'D') {
-		f->kind = ISMKIT_FAULT_DEVICE;
-		f->nth = (uint32_t)strtoul(tok + 1, &end, 10);
-		if (*end != ':')
-			return -1;
-		f->err = (int32_t)strtol(end + 1, &end, 10);
-		return *end ? -1 : 0;
-	}
-	return -1;
-}
-
 #define PAIR_MAX_COUNT (1u << 20)
 
 /* Parses `fd OP args…` (tok[0..n)); 0 on success. */
@@ -204,25 +155,25 @@ static int parse_op(char **tok, int n, struct pair_op *op)
 		op->kind = 'r';
 		op->offset = strtoull(tok[2], NULL, 10);
 		op->count = strtoull(tok[3], NULL, 10);
-		if (parse_fault(tok[4], &op->fault))
+		if (ismkit_wire_parse_fault(tok[4], &op->fault))
 			return -1;
 		data = tok[5];
 	} else if (strcmp(c, "READ") == 0 && n == 5) {
 		op->kind = 'R';
 		op->count = strtoull(tok[2], NULL, 10);
-		if (parse_fault(tok[3], &op->fault))
+		if (ismkit_wire_parse_fault(tok[3], &op->fault))
 			return -1;
 		data = tok[4];
 	} else if (strcmp(c, "PWRITE") == 0 && n == 5) {
 		op->kind = 'w';
 		op->offset = strtoull(tok[2], NULL, 10);
-		if (parse_fault(tok[3], &op->fault))
+		if (ismkit_wire_parse_fault(tok[3], &op->fault))
 			return -1;
 		data = tok[4];
 		op->count = strcmp(data, "-") == 0 ? 0 : strlen(data) / 2;
 	} else if (strcmp(c, "WRITE") == 0 && n == 4) {
 		op->kind = 'W';
-		if (parse_fault(tok[2], &op->fault))
+		if (ismkit_wire_parse_fault(tok[2], &op->fault))
 			return -1;
 		data = tok[3];
 		op->count = strcmp(data, "-") == 0 ? 0 : strlen(data) / 2;
@@ -239,7 +190,7 @@ static int parse_op(char **tok, int n, struct pair_op *op)
 	op->buf = malloc(op->count + 1);
 	if (!op->buf)
 		return -1;
-	return parse_hex(data, op->buf, op->count);
+	return ismkit_wire_parse_bytes(data, op->buf, op->count);
 }
 
 static void put_trace(size_t from, size_t to, int *first)

@@ -86,14 +86,7 @@ int ismk_lifecycle_walk_main(int argc, char **argv)
 	if (argc != 13)
 		return 2;
 	struct ismkit_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	for (int i = 0; i < 6; i++)
-		cfg.bar_lengths[i] = strtoull(argv[2 + i], NULL, 10);
-	cfg.config_size = strtoull(argv[8], NULL, 10);
-	cfg.maxstbl = strtoull(argv[9], NULL, 10);
-	cfg.peer_maxstbl = strtoull(argv[10], NULL, 10);
-	cfg.content_seed = strtoull(argv[11], NULL, 10);
-	cfg.strict_store_blocks = atoi(argv[12]);
+	ismk_config_from_args(argv + 2, &cfg);
 	int points = 0;
 	for (int point = -1; point < ISMK_WALK_MAX_POINTS; point++) {
 		int fds[2];

@@ -82,7 +82,7 @@ static void hex_table_init(void)
 static inline int hexval(int c) { return hex_table[(unsigned char)c]; }
 
 /* Decodes `tok` ('-' or hex) into buf of exactly n bytes; '-' means zeros. 0 on success. */
-static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
+int ismkit_wire_parse_bytes(const char *tok, unsigned char *buf, size_t n)
 {
 	if (tok[0] == '-' && tok[1] == 0) {
 		memset(buf, 0, n);
@@ -99,7 +99,19 @@ static int parse_bytes(const char *tok, unsigned char *buf, size_t n)
 	return 0;
 }
 
-static int parse_fault(const char *tok, struct ismkit_fault *f)
+void ismk_config_from_args(char **args, struct ismkit_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (int i = 0; i < 6; i++)
+		cfg->bar_lengths[i] = strtoull(args[i], NULL, 10);
+	cfg->config_size = strtoull(args[6], NULL, 10);
+	cfg->maxstbl = strtoull(args[7], NULL, 10);
+	cfg->peer_maxstbl = strtoull(args[8], NULL, 10);
+	cfg->content_seed = strtoull(args[9], NULL, 10);
+	cfg->strict_store_blocks = atoi(args[10]);
+}
+
+int ismkit_wire_parse_fault(const char *tok, struct ismkit_fault *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (tok[0] == '-' && tok[1] == 0) {
@@ -652,7 +664,7 @@ static int run_loop(const struct ismkit_api *api, const char *path)
 			o->kind = p ? L_PREAD : L_READ;
 			o->off = p ? strtoull(tok[1], NULL, 10) : 0;
 			o->count = strtoull(tok[p ? 2 : 1], NULL, 10);
-			ok = ok && parse_fault(tok[p ? 3 : 2], &o->fault) == 0;
+			ok = ok && ismkit_wire_parse_fault(tok[p ? 3 : 2], &o->fault) == 0;
 		} else if ((strcmp(c, "PWRITE") == 0 && nt == 4) || (strcmp(c, "WRITE") == 0 && nt == 3)) {
 			int p = c[0] == 'P';
 			const char *hex = tok[p ? 3 : 2];
@@ -660,7 +672,7 @@ static int run_loop(const struct ismkit_api *api, const char *path)
 			o->off = p ? strtoull(tok[1], NULL, 10) : 0;
 			o->count = strcmp(hex, "-") == 0 ? 0 : strlen(hex) / 2;
 			o->data = malloc(o->count + 1);
-			ok = ok && o->data && parse_fault(tok[p ? 2 : 1], &o->fault) == 0 && parse_bytes(hex, o->data, o->count) == 0;
+			ok = ok && o->data && ismkit_wire_parse_fault(tok[p ? 2 : 1], &o->fault) == 0 && ismkit_wire_parse_bytes(hex, o->data, o->count) == 0;
 		} else if (strcmp(c, "SEEK") == 0 && nt == 3) {
 			o->kind = L_SEEK;
 			o->off = (uint64_t)strtoll(tok[1], NULL, 10);
@@ -849,7 +861,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 		if (is(cmd, "CARRY")) {
 			const char *hex = nt == 2 ? tok[1] : "";
 			size_t n = is(hex, "-") ? 0 : strlen(hex) / 2;
-			if (nt != 2 || !carry_reserve(&carry, n) || parse_bytes(hex, carry.bytes, n)) {
+			if (nt != 2 || !carry_reserve(&carry, n) || ismkit_wire_parse_bytes(hex, carry.bytes, n)) {
 				protocol_error("CARRY data");
 				continue;
 			}
@@ -871,7 +883,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			}
 			uint64_t off = positional ? parse_dec(tok[1], NULL) : 0;
 			uint64_t count = parse_dec(tok[positional ? 2 : 1], NULL);
-			if (parse_fault(tok[positional ? 3 : 2], &fault)) {
+			if (ismkit_wire_parse_fault(tok[positional ? 3 : 2], &fault)) {
 				protocol_error("fault");
 				continue;
 			}
@@ -888,7 +900,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 				}
 				memset(carry.bytes + count, CARRY_GUARD_BYTE, CARRY_GUARD_SIZE);
 				memcpy(xfer, carry.bytes, count);
-			} else if (parse_bytes(init, xfer, count)) {
+			} else if (ismkit_wire_parse_bytes(init, xfer, count)) {
 				protocol_error("init bytes");
 				continue;
 			}
@@ -920,7 +932,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 					continue;
 				}
 			}
-			if (parse_fault(tok[positional ? 2 : 1], &fault)) {
+			if (ismkit_wire_parse_fault(tok[positional ? 2 : 1], &fault)) {
 				protocol_error("fault");
 				continue;
 			}
@@ -931,7 +943,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			if (patterned) {
 				for (size_t i = 0; i < count; i++)
 					xfer[i] = (unsigned char)((unsigned char)(pattern + (unsigned char)(i * 37)) ^ (unsigned char)(i >> 8));
-			} else if (parse_bytes(hex, xfer, count)) {
+			} else if (ismkit_wire_parse_bytes(hex, xfer, count)) {
 				protocol_error("data bytes");
 				continue;
 			}

@@ -14,6 +14,13 @@
 /* Runs the protocol until QUIT or end of input; returns the process exit code. */
 int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name);
 
+/* A request's byte field ('-' = zeros, else exactly 2n hex digits) into buf; 0 on success. */
+int ismkit_wire_parse_bytes(const char *tok, unsigned char *buf, size_t n);
+/* The 11 numbers of a CONFIG request (as a check mode's arguments) into cfg. */
+void ismk_config_from_args(char **args, struct ismkit_config *cfg);
+/* A request's fault field (docs/wire-protocol.md) into f; 0 on success. */
+int ismkit_wire_parse_fault(const char *tok, struct ismkit_fault *f);
+
 /* What kind of breakage a BROKEN reply reports (its first word, docs/wire-protocol.md). */
 enum ismkit_broken_kind {
 	ISMKIT_BROKEN_OVERRUN, /* memory outside a buffer touched: slab overflow, copy outside the user buffer */
