@@ -281,7 +281,9 @@ def shape(path):
     return doc.get("operations"), findings_of(doc)
 
 
-sliced = ["run", "--operations", "30000", "--slice-operations", "5000", "--mutant", "no-clamp", "--seed", "1", "--quiet",
+# Seed 5: one of its findings is found by two slices (a guard below says so, and fails when a
+# generator change moves that; then pick another seed where it holds).
+sliced = ["run", "--operations", "30000", "--slice-operations", "5000", "--mutant", "no-clamp", "--seed", "5", "--quiet",
           "--output", WORK + "/r"]
 for tag, extra in (("whole", []), ("s1", ["--shard", "1/2"]), ("s2", ["--shard", "2/2"]), ("j2", ["--jobs", "2"]),
                    ("j2b", ["--jobs", "2"]), ("j3s1", ["--jobs", "3", "--shard", "1/2"])):
