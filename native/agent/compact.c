@@ -48,6 +48,17 @@ static void put64(unsigned char *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Reserves n answer bytes, with `slack` more writable room after them, and returns where they go
+ * (NULL when out of memory: oom is set). */
+static inline unsigned char *answer_room(struct server *s, size_t n, size_t slack)
+{
+	if (s->olen + n + slack > s->ocap && out_reserve(s, n + slack))
+		return NULL;
+	unsigned char *a = (unsigned char *)s->ob + s->olen;
+	s->olen += n;
+	return a;
+}
+
 /* Reserves n answer bytes and returns where they go (NULL when out of memory: oom is set). */
 static unsigned char *answer(struct server *s, size_t n)
 {
@@ -112,7 +123,8 @@ static size_t do_read(struct server *s, const unsigned char *p, size_t avail, in
 		return 0;
 	if (from && carry_reserve(s, (size_t)count + GUARD_SIZE))
 		return need;
-	unsigned char *a = answer(s, 5 + (size_t)count);
+	/* 8 bytes of room after the answer, so a short zero buffer is one fixed-size store. */
+	unsigned char *a = answer_room(s, 5 + (size_t)count, 8);
 	if (!a)
 		return need;
 	unsigned char *buf = a + 5; /* the call reads straight into the answer */
@@ -121,12 +133,15 @@ static size_t do_read(struct server *s, const unsigned char *p, size_t avail, in
 	else if (from) {
 		memset(s->carry + count, GUARD_BYTE, GUARD_SIZE);
 		memcpy(buf, s->carry, count);
+	} else if (count <= 8) {
+		static const unsigned char zeros[8];
+		memcpy(buf, zeros, 8); /* bytes past count are room, not answer (olen ends before them) */
 	} else
 		memset(buf, 0, count);
 	call_begin(s, (size_t)((char *)a - s->ob)); /* the answer being filled is not settled yet */
 	if (positional)
 		fake_hang(off);
-	long long rc = positional ? pread(s->h->device, buf, count, (off_t)off) : read(s->h->device, buf, count);
+	long long rc = positional ? dev_pread(s->h->device, buf, count, off) : dev_read(s->h->device, buf, count);
 	int err = errno;
 	call_end(s);
 	if (!positional && rc > 0)
@@ -174,7 +189,7 @@ static size_t do_write(struct server *s, const unsigned char *p, size_t avail, i
 		return head + count;
 	}
 	call_begin(s, s->olen);
-	long long rc = positional ? pwrite(s->h->device, data, count, (off_t)off) : write(s->h->device, data, count);
+	long long rc = positional ? dev_pwrite(s->h->device, data, count, off) : dev_write(s->h->device, data, count);
 	int err = errno;
 	call_end(s);
 	if (rc > 0) {

@@ -132,8 +132,8 @@ static void do_read(struct server *s, char **tok, int nt, int positional)
 		call_begin(s, s->olen);
 		if (positional)
 			fake_hang(off);
-		rc = positional ? pread(s->h->device, s->xfer, (size_t)count, (off_t)off)
-				: read(s->h->device, s->xfer, (size_t)count);
+		rc = positional ? dev_pread(s->h->device, s->xfer, (size_t)count, off)
+				: dev_read(s->h->device, s->xfer, (size_t)count);
 		err = errno;
 		call_end(s);
 		if (!positional && rc > 0)
@@ -169,8 +169,8 @@ static void do_write(struct server *s, char **tok, int nt, int positional)
 		return;
 	}
 	call_begin(s, s->olen);
-	long long rc = positional ? pwrite(s->h->device, s->xfer, count, (off_t)off)
-				  : write(s->h->device, s->xfer, count);
+	long long rc = positional ? dev_pwrite(s->h->device, s->xfer, count, off)
+				  : dev_write(s->h->device, s->xfer, count);
 	int err = errno;
 	call_end(s);
 	if (rc > 0) {
@@ -356,9 +356,11 @@ static void *watchdog(void *arg)
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	for (;;) {
 		nanosleep(&tick, NULL);
-		if (pthread_mutex_trylock(&s->lock) != 0)
-			continue; /* the loop is not inside a system call */
-		if (s->calls == seen) {
+		uint64_t now = atomic_load_explicit(&s->state, memory_order_acquire);
+		/* The same call as at the last tick, still running: claim it (fails if it just ended). */
+		if ((now & CALL_IN) && now == seen &&
+		    atomic_compare_exchange_strong_explicit(&s->state, &now, now | CALL_CLAIMED, memory_order_acq_rel,
+							    memory_order_acquire)) {
 			while (s->sent < s->settled) {
 				ssize_t n = write(s->out, s->ob + s->sent, s->settled - s->sent);
 				if (n < 0 && errno == EINTR)
@@ -367,9 +369,9 @@ static void *watchdog(void *arg)
 					break;
 				s->sent += (size_t)n;
 			}
+			atomic_fetch_and_explicit(&s->state, ~(uint64_t)CALL_CLAIMED, memory_order_release);
 		}
-		seen = s->calls;
-		pthread_mutex_unlock(&s->lock);
+		seen = now;
 	}
 	return NULL;
 }
@@ -406,15 +408,13 @@ int serve(struct server *s)
 
 	/* The watchdog starts with SIGTERM/SIGINT blocked, so they reach this thread's ppoll only. */
 	pthread_t wd;
-	if (pthread_mutex_init(&s->lock, NULL) == 0) {
-		pthread_mutex_lock(&s->lock);
-		s->watch = pthread_create(&wd, NULL, watchdog, s) == 0;
+	atomic_store(&s->state, 0);
+	s->watch = pthread_create(&wd, NULL, watchdog, s) == 0;
 #ifdef ISMKIT_AGENT_MUTANT_NO_WATCHDOG
-		s->watch = 0; /* the thread never gets the lock: answers wait for the hanging call */
+	s->watch = 0; /* calls are never marked as running: the answers wait for the hanging call */
 #endif
-		if (s->watch)
-			pthread_detach(wd);
-	}
+	if (s->watch)
+		pthread_detach(wd);
 
 	s->seek_ok = lseek(s->h->device, 0, SEEK_CUR) >= 0;
 	out_str(s, "ISMKIT-WIRE 1 ");

@@ -6,7 +6,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 struct server {
 	int in, out;                 /* request and answer fds (the same one for --port) */
@@ -24,31 +28,63 @@ struct server {
 	int compact;                 /* requests and answers are compact frames (compact.c) */
 	unsigned char *carry;        /* compact frames: the carry buffer (a client's reused read buffer) */
 	size_t carry_len;
-	/* The watchdog (serve.c): the loop holds `lock` except during a device system call, so while
-	 * one runs long the watchdog thread can write out the answers before it (ob[sent, settled)). */
-	pthread_mutex_t lock;
+	/* The watchdog (serve.c). `state` is (calls << 2) | CALL_IN while device system call number
+	 * `calls` runs, (calls << 2) between calls, and gets CALL_CLAIMED added while the watchdog thread
+	 * writes out the answers before a call that runs long (ob[sent, settled)). The loop leaves a
+	 * call only once the watchdog has let go, so ob, sent and olen change only outside a claim. */
+	_Atomic uint64_t state;
 	int watch;                   /* the watchdog thread runs */
 	uint64_t calls;              /* device system calls begun */
 	size_t settled;              /* answers before the current call end here in ob */
 	size_t sent;                 /* ob[0, sent) is already written out */
 };
 
-/* Around every device system call: `settled` is where the answers before it end in ob. */
+enum { CALL_IN = 1, CALL_CLAIMED = 2 };
+
+/* Around every device system call: `settled` is where the answers before it end in ob. One store
+ * and one compare-and-swap per call (a mutex pair cost several times that on the agent's hot path). */
 static inline void call_begin(struct server *s, size_t settled)
 {
 	s->settled = settled;
 	s->calls++;
 	if (s->watch)
-		pthread_mutex_unlock(&s->lock);
+		atomic_store_explicit(&s->state, s->calls << 2 | CALL_IN, memory_order_release);
 }
 
 static inline void call_end(struct server *s)
 {
+	if (!s->watch)
+		return;
+	uint64_t expect = s->calls << 2 | CALL_IN;
+	if (atomic_compare_exchange_strong_explicit(&s->state, &expect, s->calls << 2, memory_order_acq_rel,
+						    memory_order_acquire))
+		return;
+	/* The watchdog is writing out the answers before this call: wait until it lets go. */
 	int e = errno;
-	if (s->watch)
-		pthread_mutex_lock(&s->lock);
+	const struct timespec ms = { 0, 1000 * 1000 };
+	for (;;) {
+		expect = s->calls << 2 | CALL_IN;
+		if (atomic_compare_exchange_strong_explicit(&s->state, &expect, s->calls << 2, memory_order_acq_rel,
+							    memory_order_acquire))
+			break;
+		nanosleep(&ms, NULL);
+	}
 	errno = e;
 }
+
+/* The device's transfers as raw system calls: glibc's pread, pwrite, read and write are
+ * cancellation points, which in a process with a second thread (the watchdog) costs two atomic
+ * updates around every call. The system calls are the same. */
+static inline long dev_pread(int fd, void *buf, size_t n, uint64_t off)
+{
+	return syscall(SYS_pread64, fd, buf, n, (off_t)off);
+}
+static inline long dev_pwrite(int fd, const void *buf, size_t n, uint64_t off)
+{
+	return syscall(SYS_pwrite64, fd, buf, n, (off_t)off);
+}
+static inline long dev_read(int fd, void *buf, size_t n) { return syscall(SYS_read, fd, buf, n); }
+static inline long dev_write(int fd, const void *buf, size_t n) { return syscall(SYS_write, fd, buf, n); }
 
 /* Test builds: ISMKIT_AGENT_FAKE_HANG=OFFSET makes a pread at that kernel offset hang (vfio_open.c). */
 #ifdef ISMKIT_AGENT_TEST

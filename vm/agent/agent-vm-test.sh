@@ -12,7 +12,9 @@
 # Environment: AGENT_BIN (agent binary to test; default: build native/agent), AGENT_VM_COUNT
 # (burst length of the host's bursts and the in-guest C loop, default 100000), AGENT_VM_FILE_COUNT
 # (the bursts the guest feeds the agent from a file, default 100000), AGENT_VM_ROUNDS (benchmark
-# rounds, default 5), AGENT_VM_TIMEOUT (QEMU time-out, default 300 s).
+# rounds, default 5), AGENT_VM_TIMEOUT (QEMU time-out, default 300 s), AGENT_VM_BASELINE (another
+# agent binary, e.g. an older build: each benchmark round then also runs it, after the agent under
+# test, and the job prints its median beside the agent's, both from the same boot).
 # Outputs under .build-agent/vm/ (git-ignored); the kernel is shared with vm/vm-test.sh (.build-vm/kernel/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -92,6 +94,14 @@ printf 'root:x:0:\nnogroup:x:65534:\n' > "$d/etc/group"
 cp vm/agent/guest-init.sh "$d/init" && chmod 755 "$d/init"
 cp "$AGENT_BIN" "$d/ismkit-agent"
 cp "$BENCH_BIN" "$d/bench-loop"
+PER_ROUND=1
+if [ -n "${AGENT_VM_BASELINE:-}" ]; then
+  [ -x "$AGENT_VM_BASELINE" ] || { echo "agent-vm: AGENT_VM_BASELINE=$AGENT_VM_BASELINE is not an executable" >&2; exit 2; }
+  cp "$AGENT_VM_BASELINE" "$d/ismkit-agent-baseline"
+  PER_ROUND=2
+  note "baseline agent $AGENT_VM_BASELINE (each round runs both)"
+fi
+AGENT_ROUNDS=$((ROUNDS * PER_ROUND))
 FILE_COUNT=${AGENT_VM_FILE_COUNT:-100000}
 python3 -c "
 import sys
@@ -114,14 +124,14 @@ timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -machine q35,accel=tcg -device intel-
   -nodefaults -display none -no-reboot -monitor none -nic none \
   -serial file:"$WORK/console" -serial file:"$WORK/data" \
   -kernel "$VMLINUZ" -initrd "$WORK/agent.cpio.gz" \
-  -append "console=ttyS0 intel_iommu=on panic=-1 quiet agent.count=$COUNT agent.rounds=$ROUNDS" \
+  -append "console=ttyS0 intel_iommu=on panic=-1 quiet no_timer_check agent.count=$COUNT agent.rounds=$ROUNDS" \
   -object memory-backend-file,id=bar2,mem-path="$WORK/bar2.bin",size=1M,share=on \
   -device ivshmem-plain,memdev=bar2 \
   -device virtio-serial-pci -chardev socket,id=c0,path="$SOCK",server=on,wait=off \
   -device virtserialport,chardev=c0,name=ismkit > "$WORK/qemu.log" 2>&1 &
 QEMU=$!
 echo "--- host driving the agent over the virtio-serial port"
-python3 vm/agent/drive.py "$SOCK" "$WORK/bar2.bin" "$COUNT" "$WORK/drive.json" "$QEMU_TIMEOUT" "$WORK/console" "$ROUNDS" | tee "$WORK/drive.txt" || true
+python3 vm/agent/drive.py "$SOCK" "$WORK/bar2.bin" "$COUNT" "$WORK/drive.json" "$QEMU_TIMEOUT" "$WORK/console" "$AGENT_ROUNDS" | tee "$WORK/drive.txt" || true
 qrc=0; wait "$QEMU" || qrc=$?
 note "boot (QEMU start to power-off) took $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
 pass=$((pass + $(grep -c '^ok - ' "$WORK/drive.txt" || true)))
@@ -151,8 +161,8 @@ d=json.load(open('$WORK/drive.json'))
 sys.exit(0 if j[0]=='ismkit-write-journal 1' and j[-1]=='E %d' % d['entries'] and len(j)==d['entries']+2 else 1)"
 check "host file: the journal applied over the initial BAR2 gives the final BAR2" \
   python3 vm/check-backing.py "$WORK/bar2.initial" "$WORK/bar2.bin" 2 "$WORK/journal"
-for r in $(seq 0 "$ROUNDS"); do check "in-guest C loop round $r ran" has "loop-$r" "rc=0 bench-loop: $COUNT preads"; done
-for r in $(seq 1 "$ROUNDS"); do check "benchmark agent round $r exited 0" has "bench-agent-$r" "rc=0 "; done
+for r in $(seq 0 "$AGENT_ROUNDS"); do check "in-guest C loop round $r ran" has "loop-$r" "rc=0 bench-loop: $COUNT preads"; done
+for r in $(seq 1 "$AGENT_ROUNDS"); do check "benchmark agent round $r exited 0" has "bench-agent-$r" "rc=0 "; done
 check "agent fed from a file in the guest: every one of $FILE_COUNT PREADs answered OK" \
   has agent-file "rc=0 lines=$((FILE_COUNT + 1)) ok=$FILE_COUNT seconds="
 COMPACT_BYTES=$(python3 -c "import sys; n=int(sys.argv[1]); print(sum(5 + (1, 2, 4, 8)[i % 4] for i in range(n)))" "$FILE_COUNT")
@@ -161,9 +171,9 @@ check "agent fed compact frames from a file in the guest: every answer (greeting
 
 # 7. Throughput. The benchmark: each agent round against the mean of the C loop rounds just before
 # and after it (the machine's load changes; adjacent rounds see the same), and the median of those.
-python3 - "$WORK/console.txt" "$WORK/drive.json" "$ROUNDS" "$COUNT" <<'PY' || true
+python3 - "$WORK/console.txt" "$WORK/drive.json" "$PER_ROUND" "$COUNT" <<'PY' || true
 import json, re, statistics, sys
-console, rounds, count = open(sys.argv[1]).read(), int(sys.argv[3]), int(sys.argv[4])
+console, per_round, count = open(sys.argv[1]).read(), int(sys.argv[3]), int(sys.argv[4])
 def loop(r):
     m = re.search(rf"^RESULT loop-{r} rc=0 bench-loop: \d+ preads in [0-9.]+ s: (\d+) ops/s", console, re.M)
     return float(m.group(1)) if m else None
@@ -171,17 +181,20 @@ try:
     agent = json.load(open(sys.argv[2]))["rounds"]
 except Exception:
     agent = []
-ratios = []
+ratios = {"agent": [], "baseline": []}
 for r, a in enumerate(agent, 1):
     before, after = loop(r - 1), loop(r)
+    who = "agent" if per_round == 1 or r % 2 == 1 else "baseline"
     if before and after:
-        ratios.append(a / ((before + after) / 2))
-        print(f"benchmark round {r}: C loop {before:.0f} / {after:.0f} ops/s, agent from the host (compact frames) {a:.0f} ops/s: {ratios[-1]:.2f} x")
-if ratios:
-    print(f"benchmark: {count} preads per round, {len(ratios)} rounds: agent through virtio-serial / in-guest C loop = "
-          f"{statistics.median(ratios):.2f} x (median; min {min(ratios):.2f}, max {max(ratios):.2f})")
-else:
-    print("benchmark: n/a")
+        ratios[who].append(a / ((before + after) / 2))
+        print(f"benchmark round {r} ({who}): C loop {before:.0f} / {after:.0f} ops/s, agent from the host (compact frames) {a:.0f} ops/s: {ratios[who][-1]:.2f} x")
+for who, label in (("agent", "agent"), ("baseline", "baseline agent (AGENT_VM_BASELINE)")):
+    v = ratios[who]
+    if v:
+        print(f"benchmark: {count} preads per round, {len(v)} rounds: {label} through virtio-serial / in-guest C loop = "
+              f"{statistics.median(v):.2f} x (median; min {min(v):.2f}, max {max(v):.2f})")
+    elif who == "agent":
+        print("benchmark: n/a")
 PY
 python3 - "$WORK/drive.json" "$(result loop-0)" "$(result agent-file)" "$(result agent-compact-file)" "$FILE_COUNT" <<'PY' || true
 import json, re, sys

@@ -68,13 +68,19 @@ echo "RESULT agent-compact-file rc=$rc bytes=$(wc -c < /tmp/canswers) seconds=$t
 
 # The benchmark rounds: the C loop, then a read-only agent the host drives with the same preads (its
 # compact burst), alternately, ending with the C loop: each agent round has a loop round on both sides.
-r=0
-/bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT loop-$r rc=$? $(cat /tmp/bench)"
+# With /ismkit-agent-baseline (AGENT_VM_BASELINE) each round runs it too, after the agent under test.
+AGENTS=/ismkit-agent
+[ -x /ismkit-agent-baseline ] && AGENTS="/ismkit-agent /ismkit-agent-baseline"
+r=0; k=0
+/bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT loop-$k rc=$? $(cat /tmp/bench)"
 while [ "$r" -lt "${ROUNDS:-0}" ]; do
   r=$((r + 1))
-  echo "RESULT bench-start $r"
-  /ismkit-agent --port /dev/virtio-ports/ismkit $D > /tmp/bench-agent 2>&1; echo "RESULT bench-agent-$r rc=$? $(head -c 200 /tmp/bench-agent)"
-  /bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT loop-$r rc=$? $(cat /tmp/bench)"
+  for A in $AGENTS; do
+    k=$((k + 1))
+    echo "RESULT bench-start $k $A"
+    $A --port /dev/virtio-ports/ismkit $D > /tmp/bench-agent 2>&1; echo "RESULT bench-agent-$k rc=$? $(head -c 200 /tmp/bench-agent)"
+    /bench-loop $D ${COUNT:-20000} > /tmp/bench 2>&1; echo "RESULT loop-$k rc=$? $(cat /tmp/bench)"
+  done
 done
 echo "=== DONE" > /dev/ttyS1
 echo "RESULT done"
