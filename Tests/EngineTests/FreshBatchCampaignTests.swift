@@ -1,4 +1,5 @@
 import ISMAccess
+import enum ISMAccess.Operation
 import ISMChecks
 import ISMEngine
 import ISMModel
@@ -23,7 +24,7 @@ struct FreshInBatchSimulator: ISMAccess {
     }
     mutating func read(into buffer: UnsafeMutableRawBufferPointer, fault: Fault) throws(AccessError) -> Int { try device.read(into: buffer, fault: fault) }
     mutating func write(from buffer: UnsafeRawBufferPointer, fault: Fault) throws(AccessError) -> Int { try device.write(from: buffer, fault: fault) }
-    mutating func seek(offset: Int64, whence: ISMAccess.Operation.Whence) throws(AccessError) -> Int64 { try device.seek(offset: offset, whence: whence) }
+    mutating func seek(offset: Int64, whence: Operation.Whence) throws(AccessError) -> Int64 { try device.seek(offset: offset, whence: whence) }
     mutating func recoverHandle() throws(AccessError) { try device.recoverHandle() }
     mutating func attachPeer(failPool: Bool) throws(AccessError) { try device.attachPeer(failPool: failPool) }
     mutating func detachPeer() throws(AccessError) { try device.detachPeer() }
@@ -31,7 +32,7 @@ struct FreshInBatchSimulator: ISMAccess {
     mutating func takeTrace(into events: inout [TraceEvent]) { device.takeTrace(into: &events) }
 
     var resetsInBatch: Bool { resetsWork }
-    mutating func perform(batch operations: ArraySlice<ISMAccess.Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+    mutating func perform(batch operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
                           into results: inout BatchResults) {
         for (j, op) in operations.enumerated() {
             if freshBefore.contains(j) {
@@ -83,14 +84,14 @@ struct FreshBatchCampaignTests {
             mutating func pwrite(from b: UnsafeRawBufferPointer, offset: UInt64, fault: Fault) throws(AccessError) -> Int { try inner.pwrite(from: b, offset: offset, fault: fault) }
             mutating func read(into b: UnsafeMutableRawBufferPointer, fault: Fault) throws(AccessError) -> Int { try inner.read(into: b, fault: fault) }
             mutating func write(from b: UnsafeRawBufferPointer, fault: Fault) throws(AccessError) -> Int { try inner.write(from: b, fault: fault) }
-            mutating func seek(offset: Int64, whence: ISMAccess.Operation.Whence) throws(AccessError) -> Int64 { try inner.seek(offset: offset, whence: whence) }
+            mutating func seek(offset: Int64, whence: Operation.Whence) throws(AccessError) -> Int64 { try inner.seek(offset: offset, whence: whence) }
             mutating func recoverHandle() throws(AccessError) { try inner.recoverHandle() }
             mutating func attachPeer(failPool: Bool) throws(AccessError) { try inner.attachPeer(failPool: failPool) }
             mutating func detachPeer() throws(AccessError) { try inner.detachPeer() }
             mutating func resources() throws(AccessError) -> ResourceCounts { try inner.resources() }
             mutating func takeTrace(into events: inout [TraceEvent]) { inner.takeTrace(into: &events) }
             var resetsInBatch: Bool { true }
-            mutating func perform(batch operations: ArraySlice<ISMAccess.Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+            mutating func perform(batch operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
                                   into results: inout BatchResults) {
                 inner.perform(batch: operations, freshBefore: [], buffers: buffers, maxTransfer: maxTransfer, into: &results)  // the mutant: no fresh start
             }
