@@ -32,4 +32,9 @@ public struct AnyISMAccess: ISMAccess {
                                  into results: inout BatchResults) {
         base.perform(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
     }
+    public var resetsInBatch: Bool { base.resetsInBatch }
+    public mutating func perform(batch operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+                                 into results: inout BatchResults) {
+        base.perform(batch: operations, freshBefore: freshBefore, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+    }
 }

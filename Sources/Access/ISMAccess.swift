@@ -43,6 +43,18 @@ public protocol ISMAccess {
     /// traces and the buffers left behind are those of running the operations one by one.
     mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
                           into results: inout BatchResults)
+
+    /// Whether `perform(batch:freshBefore:…)` can make the device fresh inside a batch.
+    var resetsInBatch: Bool { get }
+
+    /// Runs a window as `perform(batch:…)` does, with the device made fresh (as a newly made
+    /// instance has it; the buffers are the caller's and stay as they are) before each operation
+    /// at a position in `freshBefore` (offsets from the window's start, ascending), so several
+    /// operation sequences run as one batch. Where a fresh device could not be made, it stops
+    /// without a breakage: `results.count` is then that position. The default makes none: it
+    /// runs the operations before the first such position.
+    mutating func perform(batch operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+                          into results: inout BatchResults)
 }
 
 extension ISMAccess {
@@ -54,5 +66,12 @@ extension ISMAccess {
     public mutating func perform(batch operations: ArraySlice<Operation>, buffers: BatchBuffers, maxTransfer: Int,
                                  into results: inout BatchResults) {
         performOneByOne(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+    }
+    public var resetsInBatch: Bool { false }
+    public mutating func perform(batch operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+                                 into results: inout BatchResults) {
+        let end = freshBefore.first.map { operations.startIndex + $0 } ?? operations.endIndex
+        guard end > operations.startIndex else { return }
+        perform(batch: operations[..<end], buffers: buffers, maxTransfer: maxTransfer, into: &results)
     }
 }

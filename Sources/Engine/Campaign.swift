@@ -66,6 +66,11 @@ public struct Campaign<Impl: ISMAccess> {
     /// (`stopAtFirstFinding` false: a hardware run, whose device must see exactly what one by
     /// one would send, and whose fixed operations go on after the finding) runs one at a time.
     public var batchSize = 256
+    /// Operations of whole sequences handed to an implementation at once when it can make its
+    /// device fresh inside a batch (`ISMAccess.resetsInBatch`): the sequences it holds are
+    /// judged in order after their answers came, up to the first divergence; nothing after that
+    /// is judged or reported. At least one sequence.
+    public var freshBatchOperations = 1024
     /// The implementation of the first sequence, when the caller already made one.
     public var first: Impl?
     /// Called about every `progressInterval` while the campaign runs.
@@ -109,6 +114,17 @@ public struct Campaign<Impl: ISMAccess> {
                 session = try differential.session()
             }
             var fresh = true
+            /// The implementation could not make a fresh device inside a batch: the next sequence gets a new one.
+            var needsNewImplementation = false
+            func reportProgress() {
+                guard let progress else { return }
+                let now = clock.now
+                if now - lastReport >= progressInterval {
+                    lastReport = now
+                    progress(CampaignProgress(operations: result.operations, sequences: result.sequences,
+                                              findings: result.findings.count, rules: result.rulesExercised.bits.nonzeroBitCount, elapsed: now - start))
+                }
+            }
             /// Records a divergence of the current sequence (`ops` ends with its operation).
             func record(_ d: Divergence) {
                 if let k = result.findings.firstIndex(where: { $0.divergence.map { $0.sameFinding(as: d) } ?? false }) {
@@ -122,8 +138,48 @@ public struct Campaign<Impl: ISMAccess> {
                 if Interruption.requested { result.interrupted = true; break }
                 if generator != nil, let deadline = limits.deadline, clock.now >= deadline { break }
                 if pending.isEmpty && generator == nil { break }
+                if pending.isEmpty, skip == nil, stopAtFirstFinding, !needsNewImplementation, session.implementation.resetsInBatch {
+                    // Several generated sequences as one batch, the implementation making its device
+                    // fresh before each; the draw is redone up to where the judging stopped.
+                    let (savedGenerator, before) = (generator, result.operations)
+                    var starts: [Int] = []
+                    ops.removeAll(keepingCapacity: true)
+                    while result.operations < limitOps, starts.isEmpty || ops.count + sequenceLength <= freshBatchOperations {
+                        starts.append(ops.count)
+                        for _ in 0..<min(sequenceLength, limitOps - result.operations) { ops.append(generator!.next()) }
+                        result.operations = before + ops.count
+                    }
+                    let freshBefore = fresh ? Array(starts.dropFirst()) : starts
+                    if let r = session.runSequences(ops[...], starts: starts, freshBefore: freshBefore,
+                                                    freshModel: { differential.model() }, rules: &result.rulesExercised) {
+                        fresh = false
+                        let judged = r.divergence.map { $0.index + 1 } ?? 0
+                        let ran = (r.sequences < starts.count ? starts[r.sequences] : ops.count) + judged
+                        result.sequences += r.sequences + (r.divergence == nil ? 0 : 1)
+                        if r.sequences < starts.count {
+                            generator = savedGenerator
+                            for _ in 0..<ran { _ = generator!.next() }
+                            result.operations = before + ran
+                        }
+                        if let d = r.divergence {
+                            ops.removeSubrange(ran...)
+                            ops.removeSubrange(..<starts[r.sequences])
+                            if case .interrupted? = d.failure { result.interrupted = true; break run }  // not a finding
+                            record(d)
+                            break run
+                        }
+                        if r.sequences < starts.count { needsNewImplementation = true }  // no fresh device: a new implementation
+                        reportProgress()
+                        continue run
+                    }
+                    // An operation that grows the buffers: these sequences one at a time, drawn again.
+                    generator = savedGenerator
+                    result.operations = before
+                    ops.removeAll(keepingCapacity: true)
+                }
                 if !fresh { session.restart(implementation: try differential.makeImplementation(), model: differential.model()) }
                 fresh = false
+                needsNewImplementation = false
                 ops.removeAll(keepingCapacity: true)
                 result.sequences += 1
                 let fromPrelude = !pending.isEmpty
@@ -187,14 +243,7 @@ public struct Campaign<Impl: ISMAccess> {
                         break  // the model's view is no longer trustworthy: start afresh
                     }
                 }
-                if let progress {
-                    let now = clock.now
-                    if now - lastReport >= progressInterval {
-                        lastReport = now
-                        progress(CampaignProgress(operations: result.operations, sequences: result.sequences,
-                                                  findings: result.findings.count, rules: result.rulesExercised.bits.nonzeroBitCount, elapsed: now - start))
-                    }
-                }
+                reportProgress()
             }
         }
         // Shrinking stays inside the time box (plus a grace), and after a stop request gets only the grace.

@@ -78,6 +78,40 @@ public struct Session<Impl: ISMAccess> {
         return (compared, nil)
     }
 
+    /// Runs several operation sequences, each from a fresh device and model, as one batch on
+    /// the implementation (`perform(batch:freshBefore:…)`, the device made fresh before each
+    /// sequence at a `freshBefore` position), then compares them in order as `run` does, each
+    /// against a fresh model from `freshModel`. `ops` holds the sequences back to back; the
+    /// `j`-th starts at `starts[j]` (`starts[0]` is 0). Returns how many sequences were compared
+    /// in full and the first divergence (in the sequence after those, its `index` counted from
+    /// that sequence's start); nothing after the divergence is compared. Fewer sequences and no
+    /// divergence: the implementation could not make the next fresh device. nil: not run, since
+    /// an operation would grow the buffers (`run` gives those a batch of their own).
+    public mutating func runSequences(_ ops: ArraySlice<Operation>, starts: [Int], freshBefore: [Int],
+                                      freshModel: () -> GoldenModel, rules: inout RuleSet) -> (sequences: Int, divergence: Divergence?)? {
+        guard !ops.contains(where: { implBuffers.wouldGrow(BatchBuffers.transferCount($0, maxTransfer: Limits.maxTransfer)) }) else { return nil }
+        results.removeAll()
+        implementation.perform(batch: ops, freshBefore: freshBefore, buffers: implBuffers, maxTransfer: Limits.maxTransfer, into: &results)
+        for (j, start) in starts.enumerated() {
+            let end = j + 1 < starts.count ? starts[j + 1] : ops.count
+            if j > 0 || freshBefore.first == 0 { model = freshModel() }
+            for entry in start..<end {
+                let op = ops[ops.startIndex + entry]
+                let index = entry - start
+                guard entry < results.count else {
+                    if entry == start, freshBefore.contains(start) { return (j, nil) }  // no fresh device for this one
+                    let why = Breakage.protocolError("the implementation answered \(results.count) of \(ops.count) operations")
+                    return (j, finish(Divergence(index: index, operation: op, aspect: .broken, rule: model.lastDecision.rule,
+                                                 expected: "an answer", actual: why.description, failure: why)))
+                }
+                let d = compare(op, index: index, entry: entry)
+                rules.formUnion(model.lastDecision.cited)
+                if let d { return (j, finish(d)) }
+            }
+        }
+        return (starts.count, nil)
+    }
+
     private func finish(_ divergence: Divergence) -> Divergence {
         var d = divergence
         var path = Array(model.lastDecision.cited)

@@ -50,7 +50,14 @@ public final class IdleProcessPool: @unchecked Sendable {
             _ = p.fail(.protocolError("RESET failed"))
             return nil
         }
-        let parts = reply.data.split(separator: ".")
+        recordReset(reply.data)
+        return (p, reply)
+    }
+
+    /// Counts a successful `RESET` of a process of this pool (taken from it, or sent inside a
+    /// batch) with the resource counts its answer's data field carries.
+    func recordReset(_ data: Substring) {
+        let parts = data.split(separator: ".")
         lock.lock()
         resets += 1
         if parts.count == 2, let pools = Int(parts[0]), let leaked = Int(parts[1]) {
@@ -58,7 +65,6 @@ public final class IdleProcessPool: @unchecked Sendable {
             if countsBeforeReset.count > 64 { countsBeforeReset.removeFirst() }
         }
         lock.unlock()
-        return (p, reply)
     }
 }
 

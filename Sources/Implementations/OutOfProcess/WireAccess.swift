@@ -187,6 +187,37 @@ public struct WireAccess: ISMAccess {
             performOneByOne(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
             return
         }
+        pipeline(operations, freshBefore: [], buffers: buffers, maxTransfer: maxTransfer, into: &results)
+    }
+
+    /// True when the process came from an `IdleProcessPool` and mirrors the read buffer: a
+    /// `RESET` line in the batch makes the device fresh, as taking the process from the pool does.
+    public var resetsInBatch: Bool { connection.reuse != nil && pipelines }
+
+    /// The window pipelined with a `RESET` line before each operation at a `freshBefore`
+    /// position; a `RESET` not answered OK (or not answered) kills the process and ends the
+    /// window there, with nothing recorded for it: the caller starts a fresh implementation.
+    public mutating func perform(batch operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+                                 into results: inout BatchResults) {
+        guard !freshBefore.isEmpty else {
+            perform(batch: operations, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+            return
+        }
+        if let first = operations.first { buffers.ensureCapacity(BatchBuffers.transferCount(first, maxTransfer: maxTransfer)) }
+        guard resetsInBatch,
+              !operations.contains(where: { buffers.wouldGrow(BatchBuffers.transferCount($0, maxTransfer: maxTransfer)) }) else {
+            // No fresh device here: the operations before the first fresh start only.
+            let end = operations.startIndex + freshBefore[0]
+            if end > operations.startIndex {
+                perform(batch: operations[..<end], buffers: buffers, maxTransfer: maxTransfer, into: &results)
+            }
+            return
+        }
+        pipeline(operations, freshBefore: freshBefore, buffers: buffers, maxTransfer: maxTransfer, into: &results)
+    }
+
+    private mutating func pipeline(_ operations: ArraySlice<Operation>, freshBefore: [Int], buffers: BatchBuffers, maxTransfer: Int,
+                                   into results: inout BatchResults) {
         let process = connection.process
         var seen = 0
         for op in operations where op.isRead { seen = max(seen, BatchBuffers.transferCount(op, maxTransfer: maxTransfer) + BatchBuffers.guardSize) }
@@ -210,7 +241,17 @@ public struct WireAccess: ISMAccess {
         let lead = ends.count
         process.carryMirror = nil  // unknown until every answer came
         let patterns = process.features.contains("pattern")
-        for op in operations {
+        // The lines that are RESETs (`isReset[i]` for the `i`-th line), when there are any.
+        var isReset: [Bool] = freshBefore.isEmpty ? [] : Array(repeating: false, count: lead)
+        var nextFresh = freshBefore.startIndex
+        for (j, op) in operations.enumerated() {
+            if nextFresh < freshBefore.endIndex, freshBefore[nextFresh] == j {
+                nextFresh += 1
+                text.append(contentsOf: "RESET\n".utf8)
+                ends.append(text.count)
+                isReset.append(true)
+            }
+            if !isReset.isEmpty { isReset.append(false) }
             let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
             if op.isWrite && !patterns { buffers.fillPattern(op, count: count) }
             Self.appendRequest(op, count: count, writeData: UnsafeRawBufferPointer(rebasing: buffers.write[0..<count]), patterns: patterns,
@@ -240,6 +281,13 @@ public struct WireAccess: ISMAccess {
                     guard reply.ok else { throw process.fail(.protocolError("CARRY answered \(String(decoding: line.prefix(60), as: UTF8.self))")) }
                     return
                 }
+                if i < isReset.count, isReset[i] {
+                    guard reply.ok else { throw process.fail(.protocolError("RESET failed")) }
+                    if let reuse = connection.reuse {
+                        reuse.pool.recordReset(reply.text ?? Substring(String(decoding: line[reply.data], as: UTF8.self)))
+                    }
+                    return  // its trace (the new device's) goes with the next operation, as after a pool's RESET
+                }
                 let op = operations[k]
                 let count = BatchBuffers.transferCount(op, maxTransfer: maxTransfer)
                 if op.isRead {
@@ -258,6 +306,11 @@ public struct WireAccess: ISMAccess {
             }
             process.carryMirror = Array(buffers.read[0..<max(mirrored, seen)])
         } catch {
+            // A RESET that failed, or whose answer never came: no fresh device, and nothing to record.
+            if answered < isReset.count, isReset[answered] {
+                _ = process.fail(.protocolError("RESET failed"))
+                return
+            }
             // The operation whose answer never came (or could not be read) broke the implementation.
             guard k < operations.endIndex else { return }
             let op = operations[k]
@@ -397,14 +450,21 @@ public struct WireAccess: ISMAccess {
             return true
         }
         guard u.count == buffer.count * 2 else { return false }
-        var i = 0
-        while i < buffer.count {
-            guard let h = hexValue(u[2 * i]), let l = hexValue(u[2 * i + 1]) else { return false }
-            buffer[i] = h << 4 | l
-            i += 1
+        guard let src = u.baseAddress?.assumingMemoryBound(to: UInt8.self),
+              let dst = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return true }
+        return hexValues.withUnsafeBufferPointer { t in
+            var bad: UInt8 = 0
+            for i in 0..<buffer.count {
+                let h = t[Int(src[2 * i])], l = t[Int(src[2 * i + 1])]
+                bad |= (h | l) & 0x10
+                dst[i] = h << 4 | (l & 15)
+            }
+            return bad == 0
         }
-        return true
     }
+
+    /// Each byte's hex digit value, or 0x10 for a byte that is not a hex digit.
+    private static let hexValues: [UInt8] = (0...255).map { c in hexValue(UInt8(c)) ?? 0x10 }
 
     @inline(__always) private static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
