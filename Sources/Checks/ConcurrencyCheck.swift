@@ -9,8 +9,10 @@ import ISMOutOfProcess
 /// hold (the first held at each of its boundaries in turn while the second runs), each judged
 /// for linearizability against the golden model (`Linearizability`). An interleaving no order
 /// explains is shrunk (`PairShrinker`) and becomes a finding with a replayable reproducer.
+/// Then each pair runs free (both released together, neither held) `freeRuns` times, each run
+/// judged the same way: that reaches races between two boundaries, which no hold can stop in.
 public enum ConcurrencyCheck {
-    public static let name = "concurrency (forced interleavings)"
+    public static let name = "concurrency (forced and free-running interleavings)"
 
     /// One generated or shrunk case: the set-up operations and the pair.
     public typealias Case = PairShrinker.Case
@@ -20,12 +22,15 @@ public enum ConcurrencyCheck {
         /// Pairs generated; each runs once per boundary of its first operation.
         public var pairs: Int
         public var seed: UInt64
+        /// Free-running runs of each pair after its forced interleavings (0: none).
+        public var freeRuns: Int
         /// Upper bound on re-runs while shrinking a finding.
         public var shrinkChecks: Int
         /// When to stop trying (a `--seconds` time box): the pairs tried so far stand.
         public var deadline: ContinuousClock.Instant?
-        public init(pairs: Int = 40, seed: UInt64 = 1, shrinkChecks: Int = 80) {
+        public init(pairs: Int = 40, seed: UInt64 = 1, freeRuns: Int = 0, shrinkChecks: Int = 80) {
             self.pairs = pairs
+            self.freeRuns = freeRuns
             self.seed = seed
             self.shrinkChecks = shrinkChecks
         }
@@ -115,16 +120,33 @@ public enum ConcurrencyCheck {
         return (try? run(sequential, device: device, make: make))?.judgement.explained == true
     }
 
-    /// Every hold point of every generated case until the first interleaving that shows a
-    /// concurrency bug, which is shrunk. Returns it (or a breakage seen on the way) and the
-    /// pair runs made. A case whose operations one after the other already diverge from the
-    /// model is skipped (the differential check reports that).
+    /// Whether `c` run free (neither held) shows a concurrency bug in one of `runs` runs:
+    /// such a run is unexplained and the same operations one after the other are explained.
+    /// Returns the unexplained run, or nil.
+    public static func freeRunCaught<A: ConcurrentAccess>(_ c: Case, runs: Int, device: DeviceConfig,
+                                                          make: () throws(AccessError) -> A) -> Run? {
+        var sequential = c
+        sequential.pair.hold = sequentialHold
+        guard (try? run(sequential, device: device, make: make))?.judgement.explained == true else { return nil }
+        var free = c
+        free.pair.hold = ConcurrentPair.freeRunning
+        for _ in 0..<runs {
+            if let r = try? run(free, device: device, make: make), !r.judgement.explained { return r }
+        }
+        return nil
+    }
+
+    /// Every hold point of every generated case, then `freeRuns` free-running runs of it, until
+    /// the first run that shows a concurrency bug, which is shrunk. Returns it (or a breakage
+    /// seen on the way) and the pair runs made. A case whose operations one after the other
+    /// already diverge from the model is skipped (the differential check reports that).
     public static func search<A: ConcurrentAccess>(device: DeviceConfig, options: Options,
                                                    make: () throws(AccessError) -> A) -> (finding: Finding?, runs: Int) {
         var runs = 0
         for var c in cases(device: device, seed: options.seed, count: options.pairs) {
             var hold = sequentialHold
             var boundaries = 1
+            var sequentiallyExplained = false
             while hold == sequentialHold || hold < boundaries {
                 if Interruption.requested { return (nil, runs) }
                 if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
@@ -138,6 +160,7 @@ public enum ConcurrencyCheck {
                 guard let result else { break }
                 if hold == sequentialHold {
                     guard result.judgement.explained else { break }  // sequentially divergent
+                    sequentiallyExplained = true
                     boundaries = result.observation.boundaries
                     hold = 0
                     continue
@@ -150,6 +173,33 @@ public enum ConcurrencyCheck {
                     return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
                 }
                 hold += 1
+            }
+            guard sequentiallyExplained else { continue }
+            c.pair.hold = ConcurrentPair.freeRunning
+            for _ in 0..<options.freeRuns {
+                if Interruption.requested { return (nil, runs) }
+                if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
+                runs += 1
+                let result: Run?
+                do { result = try run(c, device: device, make: make) } catch {
+                    if case .broken(.interrupted) = error { return (nil, runs) }
+                    return (finding(for: c, error: error, device: device), runs)
+                }
+                guard let result else { break }
+                if !result.judgement.explained {
+                    // A free run is one of many schedules: a candidate still fails when one of
+                    // twice as many runs shows it.
+                    let reruns = max(2 * options.freeRuns, 8)
+                    let shrinker = PairShrinker(checks: min(options.shrinkChecks, 24), regionShift: device.profile.regionShift)
+                    var shrinkRuns = 0
+                    let (small, _) = shrinker.shrink(c) { candidate in
+                        shrinkRuns += 1 + reruns
+                        return freeRunCaught(candidate, runs: reruns, device: device, make: make) != nil
+                    }
+                    runs += shrinkRuns
+                    let judged = freeRunCaught(small, runs: reruns, device: device, make: make)
+                    return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
+                }
             }
         }
         return (nil, runs)
@@ -181,7 +231,8 @@ extension Conformance.Runner {
     mutating func concurrency(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
         check(ConcurrencyCheck.name, needsLive: true) { r in
             let device = Conformance.devices(r.byteOrder)[0]
-            var opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed,
+            let freeRuns = r.options.freeRuns(r.byteOrder)
+            var opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed, freeRuns: freeRuns,
                                                 shrinkChecks: min(r.options.shrinkChecks, 80))
             opts.deadline = r.options.deadline
             let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
