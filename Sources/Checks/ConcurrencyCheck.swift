@@ -226,25 +226,45 @@ public enum ConcurrencyCheck {
     }
 }
 
+extension ConcurrencyCheck {
+    /// The devices the check runs pairs on and how many on each: all `pairs` on the fixed ISM
+    /// device, then `pairs / 8` (at least one) on each other conformance device (the second
+    /// fixed one and the drawn shapes, as the differential campaigns meet them), each with a
+    /// seed of its own.
+    public static func plan(_ order: ByteOrder, seed: UInt64, pairs: Int, shapes: Bool) -> [(device: DeviceConfig, pairs: Int, seed: UInt64)] {
+        let devices = Conformance.campaignDevices(order, seed: seed, shapes: shapes)
+        return devices.enumerated().map { i, d in (d, i == 0 ? pairs : max(1, pairs / 8), seed &+ UInt64(i) &* 0x9E37_79B9) }
+    }
+}
+
 extension Conformance.Runner {
-    /// The concurrency check (driver sources only: the harness runs the pairs).
+    /// The concurrency check (driver sources only: the harness runs the pairs), on every
+    /// conformance device (`ConcurrencyCheck.plan`) until the first finding.
     mutating func concurrency(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
         check(ConcurrencyCheck.name, needsLive: true) { r in
-            let device = Conformance.devices(r.byteOrder)[0]
             let freeRuns = r.options.freeRuns(r.byteOrder)
-            var opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed, freeRuns: freeRuns,
-                                                shrinkChecks: min(r.options.shrinkChecks, 80))
-            opts.deadline = r.options.deadline
-            let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
-            r.operations += runs
-            if let found { r.record(found, device: device) }
+            for (device, pairs, seed) in ConcurrencyCheck.plan(r.byteOrder, seed: r.options.seed, pairs: r.options.concurrencyPairs,
+                                                               shapes: r.options.deviceShapes) {
+                var opts = ConcurrencyCheck.Options(pairs: pairs, seed: seed, freeRuns: freeRuns,
+                                                    shrinkChecks: min(r.options.shrinkChecks, 80))
+                opts.deadline = r.options.deadline
+                let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
+                r.operations += runs
+                if let found { r.record(found, device: device); return }
+                if Interruption.requested { return }
+                if let d = opts.deadline, ContinuousClock.now >= d { return }
+            }
         }
     }
 }
 
 extension ConcurrencyCheck {
+    /// Runs a free-running reproducer's pair up to this many times, until one run is unexplained.
+    public static let freeReplayRuns = 200
+
     /// Runs a concurrency reproducer's pair again (after its set-up operations) on the driver
-    /// source it names and judges it. Only driver sources run pairs.
+    /// source it names and judges it; a free-running pair up to `freeReplayRuns` times, until a
+    /// run is unexplained (else the last run). Only driver sources run pairs.
     public static func replay(_ r: Reproducer, pair: ConcurrentPair, timeout: Duration = .seconds(10)) throws(ImplementationKind.Unknown) -> Result<Run?, AccessError> {
         guard case let .driverSource(path, order) = try ImplementationKind(r.target, device: r.device) else {
             throw ImplementationKind.Unknown(description: "a concurrent pair replays on a driver source only (the harness runs it), not on \(r.target)")
@@ -255,9 +275,14 @@ extension ConcurrencyCheck {
         }
         let device = r.device
         do {
-            return .success(try run((r.operations, pair), device: device) { () throws(AccessError) in
-                try WireAccess(harness: bin, config: device, timeout: timeout)
-            })
+            var last: Run?
+            for _ in 0..<(pair.isFreeRunning ? freeReplayRuns : 1) {
+                last = try run((r.operations, pair), device: device) { () throws(AccessError) in
+                    try WireAccess(harness: bin, config: device, timeout: timeout)
+                }
+                if last.map({ !$0.judgement.explained }) ?? true { break }
+            }
+            return .success(last)
         } catch {
             return .failure(error)
         }
