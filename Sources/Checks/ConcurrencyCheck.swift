@@ -42,13 +42,13 @@ public enum ConcurrencyCheck {
         public var judgement: Linearizability.Judgement
     }
 
-    /// The generated cases, hold 0 each: small transfers near the start of each present BAR
-    /// among 0 and 2 (so the two operations overlap or sit side by side), both fds, now and
+    /// The generated cases, hold 0 each: small transfers near the start of each BAR longer
+    /// than 64 bytes (BAR0 and BAR2 on the ISM device; so the two operations overlap or sit side by side), both fds, now and
     /// then a fault on one side or a region-info request.
     public static func cases(device: DeviceConfig, seed: UInt64, count: Int) -> [Case] {
         var rng = SplitMix64(seed: seed ^ 0xC0_4C_0E_E7)
         let shift = device.profile.regionShift
-        let bars = [0, 2].filter { (device.barLength($0) ?? 0) > 64 }
+        let bars = (0..<6).filter { (device.barLength(UInt64($0)) ?? 0) > 64 }
         guard !bars.isEmpty else { return [] }
         func fault() -> Fault {
             guard rng.chance(10) else { return .none }

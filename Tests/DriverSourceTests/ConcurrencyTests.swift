@@ -92,6 +92,37 @@ extension DriverSourceTests {
         #expect(finding?.pair?.isFreeRunning == true, "big-endian: \(m.name) survived \(runs) runs")
     }
 
+    /// The check runs pairs on every conformance device (the fixed two and the drawn shapes):
+    /// the reference driver is linearizable on each, and a forced-interleaving mutant is caught
+    /// on each device that has a BAR to pair on.
+    @Test func pairsRunOnEveryConformanceDevice() throws {
+        let plan = ConcurrencyCheck.plan(.little, seed: 1, pairs: 60, shapes: true)
+        #expect(plan.map(\.device) == Conformance.campaignDevices(.little, seed: 1))
+        #expect(plan.count == 2 + Conformance.drawnShapes)
+        let merged = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: .little)
+        let mutant = try HarnessBuilder.build(driverSource: try Self.mutate(try #require(ConcurrencyMutant.all.first { $0.name == "shared-store-block-buffer" })),
+                                              variant: .little)
+        var caught = 0, pairable = 0
+        for (i, step) in plan.enumerated() {
+            let pool = IdleProcessPool()
+            func search(_ bin: HarnessBinary, _ pairs: Int) -> (finding: Finding?, runs: Int) {
+                ConcurrencyCheck.search(device: step.device, options: .init(pairs: pairs, seed: step.seed, freeRuns: 4)) { () throws(AccessError) in
+                    try WireAccess(harness: bin, config: step.device, reuse: pool)
+                }
+            }
+            let clean = search(merged, step.pairs)
+            #expect(clean.finding == nil, "merged on device \(i): \(clean.finding?.description ?? "")")
+            guard !ConcurrencyCheck.cases(device: step.device, seed: step.seed, count: 1).isEmpty else { continue }
+            pairable += 1
+            let found = search(mutant, 40)
+            if found.finding?.headline == "not linearizable" { caught += 1 }
+            print("concurrency-devices | device \(i) | \(step.pairs) pairs, \(clean.runs) runs: \(clean.finding == nil ? "linearizable" : "FINDING") "
+                  + "| shared-store-block-buffer: \(found.finding == nil ? "missed" : "caught") (\(found.runs) runs)")
+        }
+        #expect(pairable >= 4, "only \(pairable) devices have a BAR to pair on")
+        #expect(caught == pairable, "the mutant was caught on \(caught) of \(pairable) devices")
+    }
+
     @Test func concurrencyMutantCaughtOnBigEndian() throws {
         let m = try #require(ConcurrencyMutant.all.first { $0.name == "shared-store-block-buffer" })
         let (finding, runs) = try Self.concurrencySearch(try Self.mutate(m), .big)
