@@ -59,7 +59,7 @@ struct Conform: ParsableCommand {
     @OptionGroup var sequence: SequenceOptions
 
     @Option(name: .customLong("concurrency-pairs"),
-            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources; 0 skips the check).")
+            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources: all on the fixed ISM device, an eighth as many on each other conformance device; 0 skips the check).")
     var concurrencyPairs = 60
 
     @Option(name: .customLong("free-runs"),
