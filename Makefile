@@ -14,7 +14,7 @@ help:
 	@echo "make conform   driver-source conformance of ../shared/kernel/merged, both byte orders"
 	@echo "make conform-ci the reference revisions' verdicts on both byte orders (CI)"
 	@echo "make conform-bench driver-source ops/s little- vs big-endian (s390x under qemu), one run"
-	@echo "make conform-concurrency-bench a conforming run without and with the concurrency check"
+	@echo "make conform-concurrency-bench a conforming run without the concurrency check, with its forced interleavings only, and with it whole"
 	@echo "make conform-before-after [BASE=rev]  a whole conforming run built at BASE vs the working tree, alternating; ratio after/before (fails below 0.8)"
 	@echo "make driver-bench  checked driver-source ops/s vs a plain C loop of the same operations through the same build, both byte orders, one run"
 	@echo "make driver-rss RSS_SECONDS=600  peak RSS (/usr/bin/time -v) of a conformance run of that length"
@@ -61,9 +61,10 @@ conform-ci: build
 conform-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --no-lifecycle --operations 20000
 
-# The cost of the concurrency check: the same conforming run without it (--concurrency-pairs 0) and with it (default), one after the other.
+# The cost of the concurrency check: the same conforming run without it (--concurrency-pairs 0), with its forced interleavings only (--free-runs 0) and with it whole (default), one after the other.
 conform-concurrency-bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --concurrency-pairs 0 --json /tmp/ismkit-bench-without.json
+	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --free-runs 0 --json /tmp/ismkit-bench-forced.json
 	$$($(SWIFT) build -c release --show-bin-path)/ismkit conform --driver-source $(SHARED)/kernel/merged/main.c --byte-order both --operations 20000 --json /tmp/ismkit-bench-with.json
 # Throughput of a conforming run before (BASE, default the commit before the reach checks) and after, alternating in one run.
 BASE ?= 9eb1cba

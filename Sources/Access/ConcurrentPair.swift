@@ -2,6 +2,8 @@
 /// thread and is held at its `hold`-th boundary (the start of a device instruction or of a user
 /// copy, counted from 0) while `second` runs to its end on another thread; then `first` finishes.
 /// Each runs on file descriptor 1 or 2 of the same device (two fds have their own positions).
+/// With `hold` = `freeRunning` nothing is held: both start together and run at once (an
+/// interleaving the scheduler picks, so such a pair is repeated, not replayed exactly).
 /// A plain value: generated, shrunk, stored in reproducers and replayed.
 public struct ConcurrentPair: Hashable, Sendable, Codable, CustomStringConvertible {
     public var first: Operation
@@ -39,11 +41,20 @@ public struct ConcurrentPair: Hashable, Sendable, Codable, CustomStringConvertib
     /// has no FMODE_ATOMIC_POS: read/write of one fd at once may use the same position), so
     /// such a pair says nothing about the driver and is never made.
     public var isMeaningful: Bool {
-        Self.canPair(first) && Self.canPair(second) && (1...2).contains(firstFD) && (1...2).contains(secondFD) && hold >= 0
+        Self.canPair(first) && Self.canPair(second) && (1...2).contains(firstFD) && (1...2).contains(secondFD) && (hold >= 0 || hold == Self.freeRunning)
             && !(firstFD == secondFD && Self.usesPosition(first) && Self.usesPosition(second))
     }
 
-    public var description: String { "hold #\(hold) of fd\(firstFD) \(first) | fd\(secondFD) \(second)" }
+    /// The hold of a free-running pair: both operations released together, neither held.
+    public static let freeRunning = -1
+
+    /// Whether nothing is held (`hold == freeRunning`).
+    public var isFreeRunning: Bool { hold == Self.freeRunning }
+
+    public var description: String {
+        isFreeRunning ? "free-running fd\(firstFD) \(first) | fd\(secondFD) \(second)"
+            : "hold #\(hold) of fd\(firstFD) \(first) | fd\(secondFD) \(second)"
+    }
 }
 
 /// What one side of a concurrent pair returned.

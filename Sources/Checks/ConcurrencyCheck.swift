@@ -9,8 +9,10 @@ import ISMOutOfProcess
 /// hold (the first held at each of its boundaries in turn while the second runs), each judged
 /// for linearizability against the golden model (`Linearizability`). An interleaving no order
 /// explains is shrunk (`PairShrinker`) and becomes a finding with a replayable reproducer.
+/// Then each pair runs free (both released together, neither held) `freeRuns` times, each run
+/// judged the same way: that reaches races between two boundaries, which no hold can stop in.
 public enum ConcurrencyCheck {
-    public static let name = "concurrency (forced interleavings)"
+    public static let name = "concurrency (forced and free-running interleavings)"
 
     /// One generated or shrunk case: the set-up operations and the pair.
     public typealias Case = PairShrinker.Case
@@ -20,12 +22,15 @@ public enum ConcurrencyCheck {
         /// Pairs generated; each runs once per boundary of its first operation.
         public var pairs: Int
         public var seed: UInt64
+        /// Free-running runs of each pair after its forced interleavings (0: none).
+        public var freeRuns: Int
         /// Upper bound on re-runs while shrinking a finding.
         public var shrinkChecks: Int
         /// When to stop trying (a `--seconds` time box): the pairs tried so far stand.
         public var deadline: ContinuousClock.Instant?
-        public init(pairs: Int = 40, seed: UInt64 = 1, shrinkChecks: Int = 80) {
+        public init(pairs: Int = 40, seed: UInt64 = 1, freeRuns: Int = 0, shrinkChecks: Int = 80) {
             self.pairs = pairs
+            self.freeRuns = freeRuns
             self.seed = seed
             self.shrinkChecks = shrinkChecks
         }
@@ -37,13 +42,13 @@ public enum ConcurrencyCheck {
         public var judgement: Linearizability.Judgement
     }
 
-    /// The generated cases, hold 0 each: small transfers near the start of each present BAR
-    /// among 0 and 2 (so the two operations overlap or sit side by side), both fds, now and
+    /// The generated cases, hold 0 each: small transfers near the start of each BAR longer
+    /// than 64 bytes (BAR0 and BAR2 on the ISM device; so the two operations overlap or sit side by side), both fds, now and
     /// then a fault on one side or a region-info request.
     public static func cases(device: DeviceConfig, seed: UInt64, count: Int) -> [Case] {
         var rng = SplitMix64(seed: seed ^ 0xC0_4C_0E_E7)
         let shift = device.profile.regionShift
-        let bars = [0, 2].filter { (device.barLength($0) ?? 0) > 64 }
+        let bars = (0..<6).filter { (device.barLength(UInt64($0)) ?? 0) > 64 }
         guard !bars.isEmpty else { return [] }
         func fault() -> Fault {
             guard rng.chance(10) else { return .none }
@@ -115,16 +120,33 @@ public enum ConcurrencyCheck {
         return (try? run(sequential, device: device, make: make))?.judgement.explained == true
     }
 
-    /// Every hold point of every generated case until the first interleaving that shows a
-    /// concurrency bug, which is shrunk. Returns it (or a breakage seen on the way) and the
-    /// pair runs made. A case whose operations one after the other already diverge from the
-    /// model is skipped (the differential check reports that).
+    /// Whether `c` run free (neither held) shows a concurrency bug in one of `runs` runs:
+    /// such a run is unexplained and the same operations one after the other are explained.
+    /// Returns the unexplained run, or nil.
+    public static func freeRunCaught<A: ConcurrentAccess>(_ c: Case, runs: Int, device: DeviceConfig,
+                                                          make: () throws(AccessError) -> A) -> Run? {
+        var sequential = c
+        sequential.pair.hold = sequentialHold
+        guard (try? run(sequential, device: device, make: make))?.judgement.explained == true else { return nil }
+        var free = c
+        free.pair.hold = ConcurrentPair.freeRunning
+        for _ in 0..<runs {
+            if let r = try? run(free, device: device, make: make), !r.judgement.explained { return r }
+        }
+        return nil
+    }
+
+    /// Every hold point of every generated case, then `freeRuns` free-running runs of it, until
+    /// the first run that shows a concurrency bug, which is shrunk. Returns it (or a breakage
+    /// seen on the way) and the pair runs made. A case whose operations one after the other
+    /// already diverge from the model is skipped (the differential check reports that).
     public static func search<A: ConcurrentAccess>(device: DeviceConfig, options: Options,
                                                    make: () throws(AccessError) -> A) -> (finding: Finding?, runs: Int) {
         var runs = 0
         for var c in cases(device: device, seed: options.seed, count: options.pairs) {
             var hold = sequentialHold
             var boundaries = 1
+            var sequentiallyExplained = false
             while hold == sequentialHold || hold < boundaries {
                 if Interruption.requested { return (nil, runs) }
                 if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
@@ -138,6 +160,7 @@ public enum ConcurrencyCheck {
                 guard let result else { break }
                 if hold == sequentialHold {
                     guard result.judgement.explained else { break }  // sequentially divergent
+                    sequentiallyExplained = true
                     boundaries = result.observation.boundaries
                     hold = 0
                     continue
@@ -150,6 +173,33 @@ public enum ConcurrencyCheck {
                     return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
                 }
                 hold += 1
+            }
+            guard sequentiallyExplained else { continue }
+            c.pair.hold = ConcurrentPair.freeRunning
+            for _ in 0..<options.freeRuns {
+                if Interruption.requested { return (nil, runs) }
+                if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
+                runs += 1
+                let result: Run?
+                do { result = try run(c, device: device, make: make) } catch {
+                    if case .broken(.interrupted) = error { return (nil, runs) }
+                    return (finding(for: c, error: error, device: device), runs)
+                }
+                guard let result else { break }
+                if !result.judgement.explained {
+                    // A free run is one of many schedules: a candidate still fails when one of
+                    // twice as many runs shows it.
+                    let reruns = max(2 * options.freeRuns, 8)
+                    let shrinker = PairShrinker(checks: min(options.shrinkChecks, 24), regionShift: device.profile.regionShift)
+                    var shrinkRuns = 0
+                    let (small, _) = shrinker.shrink(c) { candidate in
+                        shrinkRuns += 1 + reruns
+                        return freeRunCaught(candidate, runs: reruns, device: device, make: make) != nil
+                    }
+                    runs += shrinkRuns
+                    let judged = freeRunCaught(small, runs: reruns, device: device, make: make)
+                    return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
+                }
             }
         }
         return (nil, runs)
@@ -176,24 +226,45 @@ public enum ConcurrencyCheck {
     }
 }
 
+extension ConcurrencyCheck {
+    /// The devices the check runs pairs on and how many on each: all `pairs` on the fixed ISM
+    /// device, then `pairs / 8` (at least one) on each other conformance device (the second
+    /// fixed one and the drawn shapes, as the differential campaigns meet them), each with a
+    /// seed of its own.
+    public static func plan(_ order: ByteOrder, seed: UInt64, pairs: Int, shapes: Bool) -> [(device: DeviceConfig, pairs: Int, seed: UInt64)] {
+        let devices = Conformance.campaignDevices(order, seed: seed, shapes: shapes)
+        return devices.enumerated().map { i, d in (d, i == 0 ? pairs : max(1, pairs / 8), seed &+ UInt64(i) &* 0x9E37_79B9) }
+    }
+}
+
 extension Conformance.Runner {
-    /// The concurrency check (driver sources only: the harness runs the pairs).
+    /// The concurrency check (driver sources only: the harness runs the pairs), on every
+    /// conformance device (`ConcurrencyCheck.plan`) until the first finding.
     mutating func concurrency(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
         check(ConcurrencyCheck.name, needsLive: true) { r in
-            let device = Conformance.devices(r.byteOrder)[0]
-            var opts = ConcurrencyCheck.Options(pairs: r.options.concurrencyPairs, seed: r.options.seed,
-                                                shrinkChecks: min(r.options.shrinkChecks, 80))
-            opts.deadline = r.options.deadline
-            let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
-            r.operations += runs
-            if let found { r.record(found, device: device) }
+            let freeRuns = r.options.freeRuns(r.byteOrder)
+            for (device, pairs, seed) in ConcurrencyCheck.plan(r.byteOrder, seed: r.options.seed, pairs: r.options.concurrencyPairs,
+                                                               shapes: r.options.deviceShapes) {
+                var opts = ConcurrencyCheck.Options(pairs: pairs, seed: seed, freeRuns: freeRuns,
+                                                    shrinkChecks: min(r.options.shrinkChecks, 80))
+                opts.deadline = r.options.deadline
+                let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }
+                r.operations += runs
+                if let found { r.record(found, device: device); return }
+                if Interruption.requested { return }
+                if let d = opts.deadline, ContinuousClock.now >= d { return }
+            }
         }
     }
 }
 
 extension ConcurrencyCheck {
+    /// Runs a free-running reproducer's pair up to this many times, until one run is unexplained.
+    public static let freeReplayRuns = 200
+
     /// Runs a concurrency reproducer's pair again (after its set-up operations) on the driver
-    /// source it names and judges it. Only driver sources run pairs.
+    /// source it names and judges it; a free-running pair up to `freeReplayRuns` times, until a
+    /// run is unexplained (else the last run). Only driver sources run pairs.
     public static func replay(_ r: Reproducer, pair: ConcurrentPair, timeout: Duration = .seconds(10)) throws(ImplementationKind.Unknown) -> Result<Run?, AccessError> {
         guard case let .driverSource(path, order) = try ImplementationKind(r.target, device: r.device) else {
             throw ImplementationKind.Unknown(description: "a concurrent pair replays on a driver source only (the harness runs it), not on \(r.target)")
@@ -204,9 +275,14 @@ extension ConcurrencyCheck {
         }
         let device = r.device
         do {
-            return .success(try run((r.operations, pair), device: device) { () throws(AccessError) in
-                try WireAccess(harness: bin, config: device, timeout: timeout)
-            })
+            var last: Run?
+            for _ in 0..<(pair.isFreeRunning ? freeReplayRuns : 1) {
+                last = try run((r.operations, pair), device: device) { () throws(AccessError) in
+                    try WireAccess(harness: bin, config: device, timeout: timeout)
+                }
+                if last.map({ !$0.judgement.explained }) ?? true { break }
+            }
+            return .success(last)
         } catch {
             return .failure(error)
         }

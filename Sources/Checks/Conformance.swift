@@ -55,6 +55,13 @@ public struct ConformanceOptions: Sendable {
     public var progressInterval: Duration = .seconds(5)
     /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
     public var concurrencyPairs = 60
+    /// Free-running runs of each concurrency pair on the little-endian harness (0: none); the
+    /// big-endian one, slower under qemu, makes a quarter of them (at least one).
+    public var concurrencyFreeRuns = 8
+    /// The free-running runs per pair on `order`'s harness.
+    public func freeRuns(_ order: ByteOrder) -> Int {
+        order == .big && concurrencyFreeRuns > 0 ? max(1, concurrencyFreeRuns / 4) : concurrencyFreeRuns
+    }
     /// Campaigns also on drawn device shapes, with shape edges in the generator (`campaignDevices`).
     public var deviceShapes = true
     /// Mid-operation faults (handle changes inside an operation, faults at any instruction).

@@ -33,8 +33,9 @@ public enum Linearizability {
         public var order: [Int]?
         /// For each order tried, the first thing it does not explain (empty when explained).
         public var differences: [String]
-        /// When the first operation is a read that saw the second (a write) between two of its
-        /// loads: the byte index of that load boundary.
+        /// When a read saw the other operation (a write) between two of its loads: the byte
+        /// index of that load boundary (the read is the first operation, or either one of a
+        /// free-running pair).
         public var splitAt: Int? = nil
         public var explained: Bool { order != nil }
     }
@@ -120,18 +121,25 @@ public enum Linearizability {
                 return Judgement(order: order, differences: [])
             }
         }
-        // A read beside a write: the write between two of the read's loads.
-        if pair.first.isRead, pair.second.isWrite {
-            let before = expectations[0], after = expectations[1]
+        // A read beside a write: the write between two of the read's loads. A held pair holds
+        // its first operation, so only that one can be the read; free-running, either can.
+        for reader in pair.isFreeRunning ? [0, 1] : [0] {
+            let (r, w) = reader == 0 ? (pair.first, pair.second) : (pair.second, pair.first)
+            guard r.isRead, w.isWrite else { continue }
+            // before: the read runs first; after: the write does.
+            let before = expectations[reader == 0 ? 0 : 1], after = expectations[reader == 0 ? 1 : 0]
+            let readBefore = reader == 0 ? before.first : before.second
+            let readAfter = reader == 0 ? after.first : after.second
             var boundary = 0
-            for event in before.first.trace.dropLast() {
+            for event in readBefore.trace.dropLast() {
                 guard case .load(_, _, let width, _) = event else { break }
                 boundary += Int(width)
-                guard boundary < before.first.bytes.count, boundary < after.first.bytes.count else { break }
+                guard boundary < readBefore.bytes.count, boundary < readAfter.bytes.count else { break }
                 var e = after
-                e.first.bytes = Array(before.first.bytes[0..<boundary] + after.first.bytes[boundary...])
+                let spliced = Array(readBefore.bytes[0..<boundary] + readAfter.bytes[boundary...])
+                if reader == 0 { e.first.bytes = spliced } else { e.second.bytes = spliced }
                 if difference(e, observed: observed, readBack: readBack, start: start) == nil {
-                    return Judgement(order: [1, 0], differences: [], splitAt: boundary)
+                    return Judgement(order: reader == 0 ? [1, 0] : [0, 1], differences: [], splitAt: boundary)
                 }
             }
         }
@@ -189,6 +197,7 @@ public enum Linearizability {
 extension ConcurrentPair {
     /// A one-line form for reports, offsets in `layout`.
     public func summary(in layout: OffsetLayout) -> String {
-        "fd\(firstFD) \(first.summary(in: layout)) held at boundary \(hold) while fd\(secondFD) \(second.summary(in: layout)) runs"
+        isFreeRunning ? "fd\(firstFD) \(first.summary(in: layout)) and fd\(secondFD) \(second.summary(in: layout)) running at once, neither held"
+            : "fd\(firstFD) \(first.summary(in: layout)) held at boundary \(hold) while fd\(secondFD) \(second.summary(in: layout)) runs"
     }
 }

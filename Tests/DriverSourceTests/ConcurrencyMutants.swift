@@ -35,4 +35,23 @@ struct ConcurrencyMutant: Sendable, CustomStringConvertible {
             (" if (done >= 0)\n *ppos += done;", " if (done >= 0)\n *ppos = start + done;"),
         ]),
     ]
+
+    /// Races between two boundaries, where no hold can stop a thread: the shared state is
+    /// written and read back with no instruction or user copy in between (only stand-ins that
+    /// are no boundary: a free, a resource query). Every hold sees the other call run whole
+    /// before or after the window, so only a free-running pair reaches them.
+    static let freeRunning: [ConcurrencyMutant] = [
+        // The write's result in static storage: set to the count after the store block, read
+        // back after the bounce buffer is freed, when another write may have set its own.
+        .init(name: "shared-write-result", intent: "a write's return value kept in shared state", edits: [
+            (" ssize_t ret;\n void *data;\n u64 req;\n", " static ssize_t ret;\n void *data;\n u64 req;\n"),
+        ]),
+        // The in-BAR position in static storage: computed from the call's offset, then used for
+        // the bounds check and the transfer after the resource queries, when another call may
+        // have put its own there.
+        .init(name: "shared-bar-position", intent: "a transfer's position kept in shared state between the check and the use", edits: [
+            (" loff_t pos = *ppos & ISM_VFIO_PCI_OFFSET_MASK;\n resource_size_t end;\n ssize_t done = 0;\n",
+             " static loff_t pos;\n resource_size_t end;\n ssize_t done = 0;\n\n pos = *ppos & ISM_VFIO_PCI_OFFSET_MASK;\n"),
+        ]),
+    ]
 }

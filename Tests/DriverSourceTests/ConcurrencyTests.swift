@@ -23,11 +23,11 @@ extension DriverSourceTests {
     }
 
     /// The concurrency check alone on a driver source.
-    static func concurrencySearch(_ path: String, _ order: ByteOrder, pairs: Int = 40) throws -> (finding: Finding?, runs: Int) {
+    static func concurrencySearch(_ path: String, _ order: ByteOrder, pairs: Int = 40, freeRuns: Int = 0) throws -> (finding: Finding?, runs: Int) {
         let bin = try HarnessBuilder.build(driverSource: path, variant: order == .big ? .big : .little)
         let device = Conformance.devices(order)[0]
         let pool = IdleProcessPool()
-        return ConcurrencyCheck.search(device: device, options: .init(pairs: pairs, seed: 1)) { () throws(AccessError) in
+        return ConcurrencyCheck.search(device: device, options: .init(pairs: pairs, seed: 1, freeRuns: freeRuns)) { () throws(AccessError) in
             try WireAccess(harness: bin, config: device, reuse: pool)
         }
     }
@@ -35,10 +35,11 @@ extension DriverSourceTests {
     @Test func mergedIsLinearizableOnBothByteOrders() throws {
         let path = try Shared.driver("merged")
         for order in ByteOrder.allCases {
-            let (finding, runs) = try Self.concurrencySearch(path, order, pairs: 400)
+            let freeRuns = order == .big ? 2 : 8
+            let (finding, runs) = try Self.concurrencySearch(path, order, pairs: 400, freeRuns: freeRuns)
             #expect(finding == nil, "merged \(order): \(finding?.description ?? "")")
-            #expect(runs >= 2000, "merged \(order): only \(runs) interleavings")
-            print("concurrency | merged | \(order.rawValue) | \(runs) forced interleavings | \(finding == nil ? "linearizable" : "FINDING")")
+            #expect(runs >= 2000 + 400 * freeRuns, "merged \(order): only \(runs) interleavings")
+            print("concurrency | merged | \(order.rawValue) | \(runs) interleavings (\(400 * freeRuns) free-running) | \(finding == nil ? "linearizable" : "FINDING")")
         }
     }
 
@@ -64,6 +65,62 @@ extension DriverSourceTests {
         #expect(f?.pair != nil)
         print("concurrency-mutant-table | \(m.name) | \(m.intent) | without: \(without.conforming ? "conforming" : "caught") (\(without.operations) ops) "
               + "| with: \(f.map { g in "caught, " + (g.pair.map { $0.summary(in: g.layout) } ?? "") } ?? "missed") (\(with.operations) ops)")
+    }
+
+    /// A race between two boundaries: the forced interleavings (every hold of 60 pairs) miss
+    /// it, the sequential checks too, and free-running runs of the same pairs catch it.
+    @Test(arguments: ConcurrencyMutant.freeRunning)
+    func freeRunningMutantIsCaughtOnlyByFreeRuns(_ m: ConcurrencyMutant) throws {
+        let path = try Self.mutate(m)
+        let (forced, forcedRuns) = try Self.concurrencySearch(path, .little, pairs: 60)
+        #expect(forced == nil, "mutant \(m.name) is caught by the forced interleavings: \(forced?.description ?? "")")
+        #expect(forcedRuns >= 300)
+        var sequentialOnly = Self.options()
+        sequentialOnly.concurrencyPairs = 0
+        let without = try Self.verdict(path, .little, options: sequentialOnly)
+        #expect(without.conforming, "mutant \(m.name) is caught without the concurrency check: \(without.headlines)")
+        let (free, freeRuns) = try Self.concurrencySearch(path, .little, pairs: 60, freeRuns: 8)
+        #expect(free?.headline == "not linearizable", "mutant \(m.name) (\(m.intent)) survived \(freeRuns) runs")
+        #expect(free?.pair?.isFreeRunning == true, "\(free?.pair.map { "\($0)" } ?? "no pair")")
+        print("concurrency-free-mutant-table | \(m.name) | forced: \(forced == nil ? "missed" : "caught") (\(forcedRuns) runs) "
+              + "| free-running: \(free.map { g in "caught, " + (g.pair.map { $0.summary(in: g.layout) } ?? "") } ?? "missed") (\(freeRuns) runs)")
+    }
+
+    @Test func freeRunningMutantCaughtOnBigEndian() throws {
+        let m = try #require(ConcurrencyMutant.freeRunning.first { $0.name == "shared-write-result" })
+        let (finding, runs) = try Self.concurrencySearch(try Self.mutate(m), .big, pairs: 60, freeRuns: 2)
+        #expect(finding?.pair?.isFreeRunning == true, "big-endian: \(m.name) survived \(runs) runs")
+    }
+
+    /// The check runs pairs on every conformance device (the fixed two and the drawn shapes):
+    /// the reference driver is linearizable on each, and a forced-interleaving mutant is caught
+    /// on each device that has a BAR to pair on.
+    @Test func pairsRunOnEveryConformanceDevice() throws {
+        let plan = ConcurrencyCheck.plan(.little, seed: 1, pairs: 60, shapes: true)
+        #expect(plan.map(\.device) == Conformance.campaignDevices(.little, seed: 1))
+        #expect(plan.count == 2 + Conformance.drawnShapes)
+        let merged = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: .little)
+        let mutant = try HarnessBuilder.build(driverSource: try Self.mutate(try #require(ConcurrencyMutant.all.first { $0.name == "shared-store-block-buffer" })),
+                                              variant: .little)
+        var caught = 0, pairable = 0
+        for (i, step) in plan.enumerated() {
+            let pool = IdleProcessPool()
+            func search(_ bin: HarnessBinary, _ pairs: Int) -> (finding: Finding?, runs: Int) {
+                ConcurrencyCheck.search(device: step.device, options: .init(pairs: pairs, seed: step.seed, freeRuns: 4)) { () throws(AccessError) in
+                    try WireAccess(harness: bin, config: step.device, reuse: pool)
+                }
+            }
+            let clean = search(merged, step.pairs)
+            #expect(clean.finding == nil, "merged on device \(i): \(clean.finding?.description ?? "")")
+            guard !ConcurrencyCheck.cases(device: step.device, seed: step.seed, count: 1).isEmpty else { continue }
+            pairable += 1
+            let found = search(mutant, 40)
+            if found.finding?.headline == "not linearizable" { caught += 1 }
+            print("concurrency-devices | device \(i) | \(step.pairs) pairs, \(clean.runs) runs: \(clean.finding == nil ? "linearizable" : "FINDING") "
+                  + "| shared-store-block-buffer: \(found.finding == nil ? "missed" : "caught") (\(found.runs) runs)")
+        }
+        #expect(pairable >= 4, "only \(pairable) devices have a BAR to pair on")
+        #expect(caught == pairable, "the mutant was caught on \(caught) of \(pairable) devices")
     }
 
     @Test func concurrencyMutantCaughtOnBigEndian() throws {

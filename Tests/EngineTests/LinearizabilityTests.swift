@@ -89,3 +89,43 @@ import Testing
         #expect(!judge { before, after in [after[0], before[1]] }.explained)
     }
 }
+
+/// A free-running pair holds neither side, so its second operation, too, may be the read that
+/// saw the write between two loads; a held pair's second operation runs whole, so it may not.
+@Suite struct FreeRunningTornReadTests {
+    let device = DeviceConfig.ism()
+
+    func judge(hold: Int, _ bytes: (_ before: [UInt8], _ after: [UInt8]) -> [UInt8]) -> Linearizability.Judgement {
+        let write = Operation.pwrite(offset: 8, count: 3, pattern: 7, fault: .none)
+        let read = Operation.pread(offset: 9, count: 2, fault: .none)
+        let pair = ConcurrentPair(first: write, second: read, hold: hold)
+        let before = (9..<11).map { DeviceContents.initialByte(seed: device.contentSeed, bar: 0, position: UInt64($0)) }
+        let after = (1..<3).map { DeviceContents.patternByte(7, $0) }
+        let observed = PairObservation(
+            held: false, boundaries: 0, positions: [0, 0],
+            first: PairSideResult(result: .success(3), bytes: [], region: nil, trace: [.storeBlock(bar: 0, position: 8, length: 3, handle: 0)]),
+            second: PairSideResult(result: .success(2), bytes: bytes(before, after), region: nil,
+                                   trace: [.load(bar: 0, position: 9, width: 1, handle: 0), .load(bar: 0, position: 10, width: 1, handle: 0)]))
+        let readBack = [Linearizability.ReadBack(offset: 8, outcome: .count(3), bytes: (0..<3).map { DeviceContents.patternByte(7, $0) })]
+        return Linearizability.judge(pair, start: GoldenModel(config: device), positions: [0, 0], observed: observed, readBack: readBack)
+    }
+
+    @Test func secondReadTornByFirstWriteIsExplainedOnlyFreeRunning() {
+        let free = judge(hold: ConcurrentPair.freeRunning) { before, after in [before[0], after[1]] }
+        #expect(free.explained)
+        #expect(free.splitAt == 1)
+        #expect(!judge(hold: 0) { before, after in [before[0], after[1]] }.explained)
+    }
+
+    @Test func freeRunningStillRejectsNewThenOld() {
+        #expect(!judge(hold: ConcurrentPair.freeRunning) { before, after in [after[0], before[1]] }.explained)
+        #expect(judge(hold: ConcurrentPair.freeRunning) { _, after in after }.explained)
+    }
+
+    @Test func freeRunningIsAMeaningfulHold() {
+        let p = ConcurrentPair(first: .pread(offset: 0, count: 8, fault: .none), second: .pwrite(offset: 0, count: 8, pattern: 1, fault: .none),
+                               hold: ConcurrentPair.freeRunning)
+        #expect(p.isMeaningful && p.isFreeRunning)
+        #expect(!ConcurrentPair(first: p.first, second: p.second, hold: -2).isMeaningful)
+    }
+}

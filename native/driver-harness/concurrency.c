@@ -12,12 +12,23 @@
  * When A finishes before its k-th boundary, B runs after it (the reply says the hold did not happen).
  * When B finds a lock busy while A is held (A owns it), A is released and finishes first, then B
  * goes on: that is the order A, B, and the reply says so as if the hold had not happened.
+ *
+ * HOLD -1 runs the pair free: both threads wait at a start line and are released together,
+ * nothing holds either, and both run at once. To reach what lies between two boundaries (where
+ * no hold can stop a thread), each thread, at every boundary and at every stand-in it calls in
+ * between (ismk_yield_hook: resource queries, allocations, frees), now and then yields or
+ * sleeps a few microseconds, so the other thread runs there. Each thread traces into its own
+ * buffer; the device, the trace and the allocation registry are behind the stand-ins' locks
+ * (harness_state.h). Such a run is not replayable: the check repeats it.
  */
 #include "harness_state.h"
 #include "wire.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +72,7 @@ static void hold(int where)
 	(void)where;
 	if (!is_a || a_events++ != hold_at)
 		return;
-	struct op_context saved = { ismk.fault, ismk.instructions, ismk.alloc_fault_pending, ismk.ubuf, ismk.ulen, ismk.current };
+	struct op_context saved = { ismk_op.fault, ismk_op.instructions, ismk_op.alloc_fault_pending, ismk_op.ubuf, ismk_op.ulen, ismk_op.current };
 	pthread_mutex_lock(&lock);
 	hold_trace = ismk.trace_len;
 	a_state = A_HELD;
@@ -69,12 +80,12 @@ static void hold(int where)
 	while (a_state != A_RELEASED)
 		pthread_cond_wait(&changed, &lock);
 	pthread_mutex_unlock(&lock);
-	ismk.fault = saved.fault;
-	ismk.instructions = saved.instructions;
-	ismk.alloc_fault_pending = saved.alloc_fault_pending;
-	ismk.ubuf = saved.ubuf;
-	ismk.ulen = saved.ulen;
-	ismk.current = saved.current;
+	ismk_op.fault = saved.fault;
+	ismk_op.instructions = saved.instructions;
+	ismk_op.alloc_fault_pending = saved.alloc_fault_pending;
+	ismk_op.ubuf = saved.ubuf;
+	ismk_op.ulen = saved.ulen;
+	ismk_op.current = saved.current;
 }
 
 /* B found a lock busy (phase 0): if A is held, it owns the lock; release A and, once B has
@@ -87,19 +98,19 @@ static void contended(int phase)
 		return;
 	pthread_mutex_lock(&lock);
 	if (phase == 0 && a_state == A_HELD) {
-		b_saved = (struct op_context){ ismk.fault, ismk.instructions, ismk.alloc_fault_pending, ismk.ubuf, ismk.ulen, ismk.current };
+		b_saved = (struct op_context){ ismk_op.fault, ismk_op.instructions, ismk_op.alloc_fault_pending, ismk_op.ubuf, ismk_op.ulen, ismk_op.current };
 		b_serialized = true;
 		a_state = A_RELEASED;
 		pthread_cond_broadcast(&changed);
 	} else if (phase == 1 && b_serialized) {
 		while (a_state != A_DONE)
 			pthread_cond_wait(&changed, &lock);
-		ismk.fault = b_saved.fault;
-		ismk.instructions = b_saved.instructions;
-		ismk.alloc_fault_pending = b_saved.alloc_fault_pending;
-		ismk.ubuf = b_saved.ubuf;
-		ismk.ulen = b_saved.ulen;
-		ismk.current = b_saved.current;
+		ismk_op.fault = b_saved.fault;
+		ismk_op.instructions = b_saved.instructions;
+		ismk_op.alloc_fault_pending = b_saved.alloc_fault_pending;
+		ismk_op.ubuf = b_saved.ubuf;
+		ismk_op.ulen = b_saved.ulen;
+		ismk_op.current = b_saved.current;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -136,6 +147,92 @@ static void *thread_b(void *arg)
 	is_a = false;
 	run_op(arg);
 	return NULL;
+}
+
+/* --- free-running pairs --------------------------------------------------------------- */
+
+struct free_thread {
+	struct pair_op *op;
+	struct ismk_trace_buf trace;
+	uint64_t rng;
+};
+
+static atomic_int free_ready, free_go;
+static __thread uint64_t jitter_rng;
+
+/* One in two calls does nothing; otherwise yield the processor or sleep 1..32 µs. */
+static void jitter(void)
+{
+	uint64_t x = jitter_rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	jitter_rng = x;
+	switch (x & 3) {
+	case 0:
+	case 1: return;
+	case 2: sched_yield(); return;
+	default: usleep((useconds_t)(1 + ((x >> 8) & 31))); return;
+	}
+}
+
+static void jitter_at(int where)
+{
+	(void)where;
+	jitter();
+}
+
+static void *free_thread_main(void *arg)
+{
+	struct free_thread *t = arg;
+	ismk_op.trace = &t->trace;
+	jitter_rng = t->rng;
+	atomic_fetch_add(&free_ready, 1);
+	while (!atomic_load(&free_go))
+		sched_yield();
+	run_op(t->op);
+	ismk_op.trace = NULL;
+	return NULL;
+}
+
+static void put_result(const struct pair_op *op);
+static void put_events(const struct ismkit_event *trace, size_t from, size_t to, int *first);
+
+/* Both operations released together; the reply has the PAIR form with HELD 0 and BOUNDARIES 0. */
+static void run_free(const struct ismkit_api *api, struct pair_op ops[2])
+{
+	static uint64_t runs;
+	runs++;
+	struct free_thread th[2] = {
+		{ &ops[0], { 0 }, 0x9E3779B97F4A7C15ull * (2 * runs + 1) },
+		{ &ops[1], { 0 }, 0xD1B54A32D192ED03ull * (2 * runs + 2) },
+	};
+	atomic_store(&free_ready, 0);
+	atomic_store(&free_go, 0);
+	ismk_boundary_hook = jitter_at;
+	ismk_yield_hook = jitter;
+	pthread_t tid[2];
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&tid[i], NULL, free_thread_main, &th[i]))
+			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
+	while (atomic_load(&free_ready) < 2)
+		sched_yield();
+	atomic_store(&free_go, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	ismk_boundary_hook = NULL;
+	ismk_yield_hook = NULL;
+	printf("PAIR 0 0 %lld %lld", (long long)api->seek(fds[1], 0, 1), (long long)(fds[2] ? api->seek(fds[2], 0, 1) : -1));
+	for (int i = 0; i < 2; i++) {
+		put_result(&ops[i]);
+		int first = 1;
+		put_events(th[i].trace.e, 0, th[i].trace.len, &first);
+		if (first)
+			fputs("-", stdout);
+		free(th[i].trace.e);
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
 }
 
 #define PAIR_MAX_COUNT (1u << 20)
@@ -193,10 +290,10 @@ static int parse_op(char **tok, int n, struct pair_op *op)
 	return ismkit_wire_parse_bytes(data, op->buf, op->count);
 }
 
-static void put_trace(size_t from, size_t to, int *first)
+static void put_events(const struct ismkit_event *trace, size_t from, size_t to, int *first)
 {
 	for (size_t i = from; i < to; i++) {
-		const struct ismkit_event *e = &ismk.trace[i];
+		const struct ismkit_event *e = &trace[i];
 		char kind = e->kind == ISMKIT_EVENT_LOAD ? 'L' : e->kind == ISMKIT_EVENT_STORE_BLOCK ? 'B' : 'S';
 		printf("%s%c%u.%llu.%u.%u", *first ? "" : ",", kind, (unsigned)e->bar, (unsigned long long)e->position,
 		       (unsigned)e->size, (unsigned)e->handle);
@@ -204,8 +301,8 @@ static void put_trace(size_t from, size_t to, int *first)
 	}
 }
 
-/* ` STATUS VALUE DATA TRACE` for one operation; its trace is the events in [t0,t1) and [t2,t3). */
-static void put_outcome(const struct pair_op *op, size_t t0, size_t t1, size_t t2, size_t t3)
+/* ` STATUS VALUE DATA ` for one operation. */
+static void put_result(const struct pair_op *op)
 {
 	printf(" %s %lld ", op->rc < 0 ? "ERR" : "OK", (long long)(op->rc < 0 ? -op->rc : op->rc));
 	if (op->kind == 'i') {
@@ -218,9 +315,15 @@ static void put_outcome(const struct pair_op *op, size_t t0, size_t t1, size_t t
 		fputs("-", stdout);
 	}
 	fputc(' ', stdout);
+}
+
+/* ` STATUS VALUE DATA TRACE` for one operation; its trace is the events in [t0,t1) and [t2,t3). */
+static void put_outcome(const struct pair_op *op, size_t t0, size_t t1, size_t t2, size_t t3)
+{
+	put_result(op);
 	int first = 1;
-	put_trace(t0, t1, &first);
-	put_trace(t2, t3, &first);
+	put_events(ismk.trace, t0, t1, &first);
+	put_events(ismk.trace, t2, t3, &first);
 	if (first)
 		fputs("-", stdout);
 }
@@ -237,7 +340,7 @@ void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, cha
 	if (nt < 3 || bar < 0 || parse_op(tok + 2, bar - 2, &ops[0]) || parse_op(tok + bar + 1, nt - bar - 1, &ops[1])) {
 		free(ops[0].buf);
 		free(ops[1].buf);
-		printf("BAD PAIR HOLD fd OP args | fd OP args (OP: PREAD READ PWRITE WRITE INFO, fd 1 or 2)\n");
+		printf("BAD PAIR HOLD fd OP args | fd OP args (HOLD a boundary or -1 free-running; OP: PREAD READ PWRITE WRITE INFO, fd 1 or 2)\n");
 		fflush(stdout);
 		return;
 	}
@@ -245,6 +348,12 @@ void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, cha
 	fds[1] = a;
 	fds[2] = ismk_second_fd();
 	hold_at = strtol(tok[1], NULL, 10);
+	if (hold_at == -1) {
+		run_free(api, ops);
+		free(ops[0].buf);
+		free(ops[1].buf);
+		return;
+	}
 	a_events = 0;
 	a_state = A_RUNNING;
 	hold_trace = 0;

@@ -56,9 +56,9 @@ static int probe(int s, bool fail_pool)
 	struct ismk_slot *sl = &ismk.slot[s];
 	sl->epoch++;
 	sl->fail_pool = fail_pool;
-	ismk.current = s;
+	ismk_op.current = s;
 	int rc = ismk_driver->probe(&sl->pdev, &ismk_driver->id_table[0]);
-	ismk.current = -1;
+	ismk_op.current = -1;
 	sl->fail_pool = false;
 	if (rc)
 		return rc < 0 ? rc : -EIO;
@@ -71,9 +71,9 @@ static int probe(int s, bool fail_pool)
 static void remove_slot(int s)
 {
 	struct ismk_slot *sl = &ismk.slot[s];
-	ismk.current = s;
+	ismk_op.current = s;
 	ismk_driver->remove(&sl->pdev);
-	ismk.current = -1;
+	ismk_op.current = -1;
 	sl->bound = false;
 	sl->core = NULL;
 }
@@ -97,7 +97,7 @@ struct ismkit_access *ismkit_open(const struct ismkit_config *config, int *err)
 	ismk.config = *config;
 	if (ismk.config.config_size > 4096)
 		ismk.config.config_size = 4096;
-	ismk.current = -1;
+	ismk_op.current = -1;
 	slot_init(0, config->maxstbl);
 	int rc = probe(0, false);
 	if (rc) {
@@ -142,12 +142,12 @@ void ismkit_close(struct ismkit_access *a)
 	 * starts exactly as the first one did: slots (handle generations, probe epochs, config
 	 * space) zeroed, no fault pending, no user buffer. */
 	memset(ismk.slot, 0, sizeof(ismk.slot));
-	memset(&ismk.fault, 0, sizeof(ismk.fault));
-	ismk.instructions = 0;
-	ismk.alloc_fault_pending = false;
-	ismk.ubuf = NULL;
-	ismk.ulen = 0;
-	ismk.current = 0;
+	memset(&ismk_op.fault, 0, sizeof(ismk_op.fault));
+	ismk_op.instructions = 0;
+	ismk_op.alloc_fault_pending = false;
+	ismk_op.ubuf = NULL;
+	ismk_op.ulen = 0;
+	ismk_op.current = 0;
 	the_access.open = false;
 	the_access.pos = 0;
 	second_access.open = false;
@@ -156,19 +156,19 @@ void ismkit_close(struct ismkit_access *a)
 
 static void begin_op(void *buf, uint64_t len, const struct ismkit_fault *fault)
 {
-	ismk.fault = *fault;
-	ismk.instructions = 0;
-	ismk.alloc_fault_pending = fault->kind == ISMKIT_FAULT_ALLOCATION;
-	ismk.ubuf = buf;
-	ismk.ulen = (size_t)len;
+	ismk_op.fault = *fault;
+	ismk_op.instructions = 0;
+	ismk_op.alloc_fault_pending = fault->kind == ISMKIT_FAULT_ALLOCATION;
+	ismk_op.ubuf = buf;
+	ismk_op.ulen = (size_t)len;
 }
 
 static void end_op(void)
 {
-	memset(&ismk.fault, 0, sizeof(ismk.fault));
-	ismk.alloc_fault_pending = false;
-	ismk.ubuf = NULL;
-	ismk.ulen = 0;
+	memset(&ismk_op.fault, 0, sizeof(ismk_op.fault));
+	ismk_op.alloc_fault_pending = false;
+	ismk_op.ubuf = NULL;
+	ismk_op.ulen = 0;
 }
 
 static int64_t transfer(struct ismkit_access *a, bool positional, bool iswrite, void *buf, uint64_t count, uint64_t offset,
@@ -185,9 +185,9 @@ static int64_t transfer(struct ismkit_access *a, bool positional, bool iswrite, 
 	if (!fn)
 		return -EINVAL;
 	begin_op(buf, count, fault);
-	ismk.current = 0;
+	ismk_op.current = 0;
 	ssize_t r = fn(v, buf, (size_t)n, &pos);
-	ismk.current = -1;
+	ismk_op.current = -1;
 	end_op();
 	if (!positional && r >= 0)
 		a->pos = pos;
@@ -243,9 +243,9 @@ int ismkit_region_info(struct ismkit_access *a, uint32_t index, uint32_t argsz,
 		return -ENOTTY;
 	struct vfio_region_info info = { .argsz = argsz, .index = index };
 	struct vfio_info_cap caps = { NULL, 0 };
-	ismk.current = 0;
+	ismk_op.current = 0;
 	int rc = v->ops->get_region_info_caps(v, &info, &caps);
-	ismk.current = -1;
+	ismk_op.current = -1;
 	free(caps.buf);
 	out->offset = info.offset;
 	out->size = info.size;

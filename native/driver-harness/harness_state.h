@@ -93,15 +93,8 @@ struct ismk_contract {
 struct ismk_state {
 	struct ismkit_config config;
 	struct ismk_slot slot[ISMK_SLOTS];
-	int current;                 /* slot whose driver callback runs now */
 	struct ismkit_event *trace;
 	size_t trace_len, trace_cap, trace_head;
-	/* the operation in progress */
-	struct ismkit_fault fault;
-	u32 instructions;            /* device instructions issued by this operation */
-	bool alloc_fault_pending;
-	unsigned char *ubuf;
-	size_t ulen;
 	struct ismk_record *rec;
 	size_t nrec, caprec;
 	struct ismk_ledger ledger;
@@ -109,6 +102,30 @@ struct ismk_state {
 };
 
 extern struct ismk_state ismk;
+
+/* An instruction trace of its own (a free-running PAIR thread's: concurrency.c). */
+struct ismk_trace_buf {
+	struct ismkit_event *e;
+	size_t len, cap;
+};
+
+/* The operation in progress on the calling thread: each thread that runs a driver callback
+ * (the PAIR request's two threads, or the main thread) has its own. */
+struct ismk_op {
+	struct ismkit_fault fault;
+	u32 instructions;            /* device instructions issued by this operation */
+	bool alloc_fault_pending;
+	unsigned char *ubuf;
+	size_t ulen;
+	int current;                 /* slot whose driver callback runs now */
+	struct ismk_trace_buf *trace;/* where this thread's instructions are traced; NULL: ismk.trace */
+};
+extern __thread struct ismk_op ismk_op;
+
+/* What two threads running driver callbacks at once share, each behind its own lock: the
+ * device (its memory, function handles and trace: one instruction at a time, as on the bus) and
+ * the allocation registry with the ledger's counts. Neither is held across a boundary hook. */
+extern pthread_mutex_t ismk_device_lock, ismk_registry_lock;
 extern struct pci_driver *ismk_driver;
 
 uintptr_t ismk_mask(const void *p);
@@ -122,6 +139,16 @@ void ismk_mem_free(struct ismk_mem *m);
  * calls, include/vfio_pci_priv.h) just after each instruction. NULL when no PAIR runs. */
 enum ismk_boundary { ISMK_AT_INSTRUCTION, ISMK_AT_COPY_TO_USER, ISMK_AT_COPY_FROM_USER, ISMK_AFTER_INSTRUCTION };
 extern void (*ismk_boundary_hook)(int where);
+
+/* Called on entry to the stand-ins a driver callback calls between its boundaries (resource
+ * queries, allocations and frees): the free-running PAIR (concurrency.c) lets the thread yield
+ * or sleep there so the other thread runs inside what lies between two boundaries. NULL otherwise. */
+extern void (*ismk_yield_hook)(void);
+static inline void ismk_may_yield(void)
+{
+	if (ismk_yield_hook)
+		ismk_yield_hook();
+}
 
 /* The second open file of device A (its own file position), for two-fd concurrency. */
 struct ismkit_access *ismk_second_fd(void);

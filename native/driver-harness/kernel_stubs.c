@@ -20,8 +20,12 @@
 #include <stdlib.h>
 
 struct ismk_state ismk;
+__thread struct ismk_op ismk_op;
+pthread_mutex_t ismk_device_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t ismk_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 struct pci_driver *ismk_driver;
 void (*ismk_boundary_hook)(int where);
+void (*ismk_yield_hook)(void);
 void (*ismk_contended_hook)(int phase);
 
 #define ISMK_MASK ((uintptr_t)0xA5C3A5C3A5C3A5C3ull)
@@ -117,17 +121,26 @@ static void dev_store(struct ismk_slot *s, int bar, u64 pos, unsigned char v)
 
 /* --- trace and device faults ----------------------------------------------------------- */
 
+/* Appends to the calling thread's own trace when it has one, else to ismk.trace (the device
+ * lock is held: two threads' instructions are traced one at a time). */
 static void trace_add(int kind, int bar, u64 pos, u32 size, u32 handle)
 {
-	if (ismk.trace_len == ismk.trace_cap) {
-		size_t ncap = ismk.trace_cap ? ismk.trace_cap * 2 : 256;
-		struct ismkit_event *nt = realloc(ismk.trace, ncap * sizeof(*nt));
+	struct ismk_trace_buf global = { ismk.trace, ismk.trace_len, ismk.trace_cap };
+	struct ismk_trace_buf *t = ismk_op.trace ? ismk_op.trace : &global;
+	if (t->len == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 256;
+		struct ismkit_event *nt = realloc(t->e, ncap * sizeof(*nt));
 		if (!nt)
 			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "harness out of memory (trace)");
-		ismk.trace = nt;
-		ismk.trace_cap = ncap;
+		t->e = nt;
+		t->cap = ncap;
 	}
-	struct ismkit_event *e = &ismk.trace[ismk.trace_len++];
+	struct ismkit_event *e = &t->e[t->len++];
+	if (t == &global) {
+		ismk.trace = global.e;
+		ismk.trace_len = global.len;
+		ismk.trace_cap = global.cap;
+	}
 	memset(e, 0, sizeof(*e));
 	e->kind = (uint8_t)kind;
 	e->bar = (uint8_t)bar;
@@ -142,17 +155,15 @@ static void handle_change(void)
 	struct ismk_slot *sl = &ismk.slot[0];
 	sl->generation++;
 	WRITE_ONCE(sl->zdev.fh, ismk_fh(0, sl->generation));
-	ismk.fault.kind = ISMKIT_FAULT_NONE;
+	ismk_op.fault.kind = ISMKIT_FAULT_NONE;
 }
 
 /* Set while the config-space stand-in copies user bytes (no store block follows). */
-static bool config_copy;
+static __thread bool config_copy;
 
 /* Traces one instruction and says which device it addresses; returns 0 or a negative errno. */
 static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, int *bar, u32 *len)
 {
-	if (ismk_boundary_hook)
-		ismk_boundary_hook(ISMK_AT_INSTRUCTION);
 	u32 fh = (u32)(req >> 32), generation = 0;
 	int slot = ismk_slot_of_fh(fh, &generation);
 	*bar = (int)((req >> 16) & 0xffff);
@@ -160,13 +171,13 @@ static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, in
 	/* Instructions for the peer are marked so they never match device A's expected trace. */
 	u32 handle = slot < 0 ? 0xffffffffu : slot == 0 ? generation : (0x80000000u | generation);
 	trace_add(kind, *bar, offset, *len, handle);
-	u32 n = ismk.instructions++;
+	u32 n = ismk_op.instructions++;
 	/* A handle change after instruction n+1 of the operation: this one already has its handle. */
-	if (ismk.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk.fault.nth == n + 1)
+	if (ismk_op.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk_op.fault.nth == n + 1)
 		handle_change();
 	/* An injected fault always fails the instruction, even when asked for errno 0 (then EIO). */
-	if (ismk.fault.kind == ISMKIT_FAULT_DEVICE && ismk.fault.nth == n)
-		return ismk.fault.err > 0 ? -ismk.fault.err : -EIO;
+	if (ismk_op.fault.kind == ISMKIT_FAULT_DEVICE && ismk_op.fault.nth == n)
+		return ismk_op.fault.err > 0 ? -ismk_op.fault.err : -EIO;
 	if (slot < 0 || !ismk.slot[slot].bound)
 		return -ENODEV; /* no such function */
 	if (*bar > 5)
@@ -175,7 +186,24 @@ static int instruction(int kind, u64 req, u64 offset, struct ismk_slot **out, in
 	return 0;
 }
 
-int __zpci_load(u64 *data, u64 req, u64 offset)
+/* Each instruction: its boundary (where a PAIR may hold the thread), then its effect with the
+ * device lock held. */
+#define ISMK_INSTRUCTION(name, params, args)             \
+	static int name##_locked params;                 \
+	int name params                                  \
+	{                                                \
+		if (ismk_boundary_hook)                  \
+			ismk_boundary_hook(ISMK_AT_INSTRUCTION); \
+		pthread_mutex_lock(&ismk_device_lock);   \
+		int rc = name##_locked args;             \
+		pthread_mutex_unlock(&ismk_device_lock); \
+		return rc;                               \
+	}
+ISMK_INSTRUCTION(__zpci_load, (u64 *data, u64 req, u64 offset), (data, req, offset))
+ISMK_INSTRUCTION(__zpci_store_block, (const u64 *data, u64 req, u64 offset), (data, req, offset))
+ISMK_INSTRUCTION(__zpci_store, (u64 data, u64 req, u64 offset), (data, req, offset))
+
+static int __zpci_load_locked(u64 *data, u64 req, u64 offset)
 {
 	struct ismk_slot *s = NULL;
 	int bar;
@@ -200,7 +228,7 @@ int __zpci_load(u64 *data, u64 req, u64 offset)
 
 static void check_kernel_range(const void *p, size_t n, const char *what);
 
-int __zpci_store_block(const u64 *data, u64 req, u64 offset)
+static int __zpci_store_block_locked(const u64 *data, u64 req, u64 offset)
 {
 	struct ismk_slot *s = NULL;
 	int bar;
@@ -220,7 +248,7 @@ int __zpci_store_block(const u64 *data, u64 req, u64 offset)
 	return 0;
 }
 
-int __zpci_store(u64 data, u64 req, u64 offset)
+static int __zpci_store_locked(u64 data, u64 req, u64 offset)
 {
 	struct ismk_slot *s = NULL;
 	int bar;
@@ -263,8 +291,8 @@ static struct ismk_record *rec_add(const void *p, int kind, size_t size, const c
 	r->masked = ismk_mask(p);
 	r->kind = kind;
 	r->size = size;
-	r->owner = ismk.current;
-	r->epoch = ismk.current >= 0 ? ismk.slot[ismk.current].epoch : 0;
+	r->owner = ismk_op.current;
+	r->epoch = ismk_op.current >= 0 ? ismk.slot[ismk_op.current].epoch : 0;
 	if (name)
 		snprintf(r->name, sizeof(r->name), "%s", name_copy);
 	return r;
@@ -289,6 +317,7 @@ static void rec_remove(struct ismk_record *r)
 static void check_kernel_range(const void *p, size_t n, const char *what)
 {
 	uintptr_t a = (uintptr_t)p;
+	pthread_mutex_lock(&ismk_registry_lock);
 	for (size_t i = 0; i < ismk.nrec; i++) {
 		struct ismk_record *r = &ismk.rec[i];
 		if (r->kind != ISMK_REC_OBJECT || r->dead)
@@ -298,6 +327,7 @@ static void check_kernel_range(const void *p, size_t n, const char *what)
 			ismkit_wire_broken(ISMKIT_BROKEN_OVERRUN, "slab overflow: %s of %zu bytes at +%zu in a %zu-byte object "
 					   "of pool %s", what, n, (size_t)(a - base), r->size, r->name);
 	}
+	pthread_mutex_unlock(&ismk_registry_lock);
 }
 
 struct kmem_cache {
@@ -309,7 +339,7 @@ struct kmem_cache {
 
 static struct kmem_cache *cache_create(const char *name, unsigned int size, unsigned int align)
 {
-	int s = ismk.current;
+	int s = ismk_op.current;
 	if (s >= 0 && ismk.slot[s].fail_pool) {
 		ismk.slot[s].fail_pool = false; /* injected pool-creation failure */
 		return NULL;
@@ -356,13 +386,23 @@ static struct ismk_record *live_cache(struct kmem_cache *c, const char *op)
 	return r;
 }
 
+static void *kmem_cache_alloc_locked(struct kmem_cache *c, gfp_t flags);
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
+{
+	ismk_may_yield();
+	pthread_mutex_lock(&ismk_registry_lock);
+	void *p = kmem_cache_alloc_locked(c, flags);
+	pthread_mutex_unlock(&ismk_registry_lock);
+	return p;
+}
+
+static void *kmem_cache_alloc_locked(struct kmem_cache *c, gfp_t flags)
 {
 	if (c && !ismk_use(ISMK_PAIR_POOL, c, "kmem_cache_alloc"))
 		return NULL;
 	struct ismk_record *cr = live_cache(c, "kmem_cache_alloc");
-	if (ismk.alloc_fault_pending) {
-		ismk.alloc_fault_pending = false;
+	if (ismk_op.alloc_fault_pending) {
+		ismk_op.alloc_fault_pending = false;
 		return NULL;
 	}
 	if (ismk_acquire_fails(ISMK_PAIR_ALLOC, "kmem_cache_alloc"))
@@ -383,7 +423,16 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
 
 void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags) { return kmem_cache_alloc(c, flags | __GFP_ZERO); }
 
+static void kmem_cache_free_locked(struct kmem_cache *c, void *obj);
 void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	ismk_may_yield();
+	pthread_mutex_lock(&ismk_registry_lock);
+	kmem_cache_free_locked(c, obj);
+	pthread_mutex_unlock(&ismk_registry_lock);
+}
+
+static void kmem_cache_free_locked(struct kmem_cache *c, void *obj)
 {
 	if (c && !ismk_use(ISMK_PAIR_POOL, c, "kmem_cache_free"))
 		return;
@@ -416,10 +465,20 @@ void kmem_cache_destroy(struct kmem_cache *c)
 		free(c); /* quarantined while walking, so a use after release is observed */
 }
 
+static void *kmalloc_locked(size_t size, gfp_t flags);
 void *kmalloc(size_t size, gfp_t flags)
 {
-	if (ismk.alloc_fault_pending) {
-		ismk.alloc_fault_pending = false;
+	ismk_may_yield();
+	pthread_mutex_lock(&ismk_registry_lock);
+	void *p = kmalloc_locked(size, flags);
+	pthread_mutex_unlock(&ismk_registry_lock);
+	return p;
+}
+
+static void *kmalloc_locked(size_t size, gfp_t flags)
+{
+	if (ismk_op.alloc_fault_pending) {
+		ismk_op.alloc_fault_pending = false;
 		return NULL;
 	}
 	if (ismk_acquire_fails(ISMK_PAIR_ALLOC, "kmalloc"))
@@ -436,7 +495,16 @@ void *kmalloc(size_t size, gfp_t flags)
 
 void *kzalloc(size_t size, gfp_t flags) { return kmalloc(size, flags | __GFP_ZERO); }
 
+static void kfree_locked(const void *obj);
 void kfree(const void *obj)
+{
+	ismk_may_yield();
+	pthread_mutex_lock(&ismk_registry_lock);
+	kfree_locked(obj);
+	pthread_mutex_unlock(&ismk_registry_lock);
+}
+
+static void kfree_locked(const void *obj)
 {
 	if (!obj)
 		return;
@@ -454,11 +522,11 @@ void kfree(const void *obj)
 /* How many of the n bytes at user index idx may be copied before the user-buffer fault. */
 static unsigned long user_span(long long idx, unsigned long n, const char *op)
 {
-	if (idx < 0 || (unsigned long long)idx + n > ismk.ulen)
+	if (idx < 0 || (unsigned long long)idx + n > ismk_op.ulen)
 		ismkit_wire_broken(ISMKIT_BROKEN_OVERRUN, "%s of %lu bytes at user-buffer index %lld, outside the %zu-byte "
-				   "buffer (R-READ-5)", op, n, idx, ismk.ulen);
-	if (ismk.fault.kind == ISMKIT_FAULT_USER_BUFFER && idx + (long long)n > ismk.fault.from)
-		return ismk.fault.from > idx ? (unsigned long)(ismk.fault.from - idx) : 0;
+				   "buffer (R-READ-5)", op, n, idx, ismk_op.ulen);
+	if (ismk_op.fault.kind == ISMKIT_FAULT_USER_BUFFER && idx + (long long)n > ismk_op.fault.from)
+		return ismk_op.fault.from > idx ? (unsigned long)(ismk_op.fault.from - idx) : 0;
 	return n;
 }
 
@@ -468,7 +536,7 @@ unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 		return 0;
 	if (ismk_boundary_hook)
 		ismk_boundary_hook(ISMK_AT_COPY_TO_USER);
-	long long idx = (long long)((uintptr_t)to - (uintptr_t)ismk.ubuf);
+	long long idx = (long long)((uintptr_t)to - (uintptr_t)ismk_op.ubuf);
 	unsigned long ok = user_span(idx, n, "copy_to_user");
 	check_kernel_range(from, n, "copy_to_user source");
 	memcpy(to, from, ok);
@@ -482,7 +550,7 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 		return 0;
 	if (ismk_boundary_hook)
 		ismk_boundary_hook(ISMK_AT_COPY_FROM_USER);
-	long long idx = (long long)((uintptr_t)from - (uintptr_t)ismk.ubuf);
+	long long idx = (long long)((uintptr_t)from - (uintptr_t)ismk_op.ubuf);
 	unsigned long ok = user_span(idx, n, "copy_from_user");
 	check_kernel_range(to, n, "copy_from_user destination");
 	memcpy(to, from, ok);
@@ -490,8 +558,11 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 	if (ok < n)
 		memset((char *)to + ok, 0, n - ok); /* the kernel zeroes the rest */
 	/* The bytes are in the bounce buffer: the store block comes next (handle-change@0). */
-	if (ismk.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk.fault.nth == 0 && !config_copy)
+	if (ismk_op.fault.kind == ISMKIT_FAULT_HANDLE_CHANGE && ismk_op.fault.nth == 0 && !config_copy) {
+		pthread_mutex_lock(&ismk_device_lock);
 		handle_change();
+		pthread_mutex_unlock(&ismk_device_lock);
+	}
 	return n - ok;
 }
 
@@ -499,11 +570,13 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 
 resource_size_t pci_resource_start(struct pci_dev *pdev, int bar)
 {
+	ismk_may_yield();
 	return bar >= 0 && bar < PCI_STD_NUM_BARS ? pdev->ismk_start[bar] : 0;
 }
 
 resource_size_t pci_resource_len(struct pci_dev *pdev, int bar)
 {
+	ismk_may_yield();
 	return bar >= 0 && bar < PCI_STD_NUM_BARS ? pdev->ismk_len[bar] : 0;
 }
 
@@ -586,11 +659,11 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 {
 	if (!ISMK_USE_DEVICE(&vdev->vdev, "vfio_pci_core_register_device"))
 		return -EINVAL;
-	if (ismk.current < 0)
+	if (ismk_op.current < 0)
 		return -EINVAL;
 	if (ismk_acquire_fails(ISMK_PAIR_REGISTER, "vfio_pci_core_register_device"))
 		return -EBUSY;
-	ismk.slot[ismk.current].core = vdev;
+	ismk.slot[ismk_op.current].core = vdev;
 	ismk_acquired(ISMK_PAIR_REGISTER, vdev, "the registration");
 	return 0;
 }

@@ -59,8 +59,12 @@ struct Conform: ParsableCommand {
     @OptionGroup var sequence: SequenceOptions
 
     @Option(name: .customLong("concurrency-pairs"),
-            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources; 0 skips the check).")
+            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources: all on the fixed ISM device, an eighth as many on each other conformance device; 0 skips the check).")
     var concurrencyPairs = 60
+
+    @Option(name: .customLong("free-runs"),
+            help: "Times the concurrency check also runs each pair free (both released together, neither held; the big-endian harness a quarter as many, at least one; 0: none).")
+    var freeRuns = 8
 
     @Option(help: ArgumentHelp("Regression mode: report only findings this driver source does not have (each re-checked on it).", valueName: "old-main.c"))
     var baseline: String?
@@ -88,6 +92,7 @@ struct Conform: ParsableCommand {
         }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be a number of seconds in (0, 3600]") }
         guard (0...100_000).contains(concurrencyPairs) else { throw ValidationError("--concurrency-pairs must be 0...100000") }
+        guard (0...10_000).contains(freeRuns) else { throw ValidationError("--free-runs must be 0...10000") }
         if let baseline {
             guard driverSource != nil else { throw ValidationError("--baseline compares two driver sources: give --driver-source too") }
             guard FileManager.default.fileExists(atPath: baseline) else { throw ValidationError("--baseline \(baseline): no such file") }
@@ -125,6 +130,7 @@ struct Conform: ParsableCommand {
         options.progress = progress.callback
         options.progressInterval = progress.interval
         options.concurrencyPairs = concurrencyPairs
+        options.concurrencyFreeRuns = freeRuns
         let name = driverSource ?? library!
         if !quiet && !worker && Units.deal(units, jobs: parallel.jobs).count > 1 {
             printError("ismkit conform: \(name), \(units.count) unit(s) (\(orders.map { "\($0.rawValue)-endian" }.joined(separator: " and ")), \(slices.count) slice(s) each), seed \(budget.seed)\(parallel.note)")
