@@ -59,6 +59,9 @@ public struct ConformanceOptions: Sendable {
     public var deviceShapes = true
     /// Mid-operation faults (handle changes inside an operation, faults at any instruction).
     public var midOperationFaults = true
+    /// Store-block rejections: device faults on writes (`GeneratorOptions.storeRejections`) and
+    /// the drawn devices with strict store blocks (off, they are relaxed).
+    public var storeRejections = true
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -258,6 +261,7 @@ public enum Conformance {
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
             let devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
+                .map { d in var d = d; if !options.storeRejections { d.storeBlocks = .relaxed }; return d }
             let capabilities = try? make(devices[0]).capabilities
             var stop = false
             for (i, device) in devices.enumerated() {
