@@ -8,15 +8,13 @@ import Testing
 /// check point; replaying it runs that point alone: the same finding on the mutant, nothing on
 /// the merged revision.
 extension DriverSourceTests {
-    static let checkReproducerCases: [(mutant: String, check: String, mode: HarnessCheckPoint.Mode)] = [
-        ("init-failure-keeps-pool", "lifecycle error paths", .lifecycleWalk),
-        ("position-moved-on-error", "driver callback contract", .callbackContract),
-    ]
-
-    @Test(arguments: ["init-failure-keeps-pool", "position-moved-on-error"])
-    func checkFindingReplaysFromItsReproducer(_ name: String) throws {
-        let c = try #require(Self.checkReproducerCases.first { $0.mutant == name })
-        let m = try #require((SourceMutant.errorPaths + SourceMutant.callbackContract).first { $0.name == name })
+    /// Every error-path mutant (a walk finding) and callback-contract mutant (a contract finding).
+    @Test(arguments: SourceMutant.errorPaths + SourceMutant.callbackContract)
+    func checkFindingReplaysFromItsReproducer(_ m: SourceMutant) throws {
+        let walk = SourceMutant.errorPaths.contains { $0.name == m.name }
+        let c = (check: walk ? "lifecycle error paths" : "driver callback contract",
+                 mode: walk ? HarnessCheckPoint.Mode.lifecycleWalk : .callbackContract)
+        let name = m.name
         let path = try Self.mutate(m)
         var options = Self.options(operations: 200)
         options.reproducerDirectory = try Self.temporaryFolder("check-repro-\(name)")
