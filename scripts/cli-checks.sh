@@ -63,6 +63,7 @@ if [ -n "$repro" ]; then
   check "replay reproduces (2)"   1 -- replay "$repro"
   if cmp -s "$work/out" "$work/replay1"; then echo "ok   replay output identical twice"; passed=$((passed+1));
   else echo "FAIL replay output differs between runs"; failed=$((failed+1)); fi
+  check "replay --driver-source of a simulator reproducer" 2 -- replay "$repro" --driver-source "$work/nope.c"
 else
   echo "FAIL no reproducer written"; failed=$((failed+1))
 fi

@@ -6,7 +6,7 @@ import ISMOutOfProcess
 /// native/driver-harness/callback_contract.c) reported: each broken aspect of the driver's
 /// read/write callbacks once, headlined as a callback finding (not an fd-visible divergence),
 /// with the first call that showed it and the user-space paths that reach it.
-struct CallbackContractResult {
+struct CallbackContractResult: HarnessCheckResult {
     struct Violation {
         var aspect: String
         var write: Bool
@@ -69,6 +69,11 @@ struct CallbackContractResult {
         }
     }
 
+    func cutShort(timedOut: Bool, findings: [Finding]) -> String? {
+        guard calls == 0 && findings.isEmpty else { return nil }
+        return timedOut ? "the callback-contract check did not end within its time-out" : "the callback-contract check made no call"
+    }
+
     func findings(layout: OffsetLayout, check: String) -> [Finding] {
         var order: [String] = []
         var first: [String: Violation] = [:]
@@ -85,6 +90,9 @@ struct CallbackContractResult {
             var f = Finding(check: check, divergence: nil, rule: a == "position" ? .bar4 : nil, operations: [],
                             detail: "\(v.message) (\(call)); \(perAspect[a] ?? seen[a]!) of \(calls) calls; \(Self.paths(a, write: v.write))", layout: layout)
             f.title = Self.title(a)
+            if let fault = Fault(harnessToken: v.fault) {
+                f.checkPoint = HarnessCheckPoint(call: .init(write: v.write, offset: v.offset, count: v.count, fault: fault), finding: a)
+            }
             return f
         }
         if let broken {

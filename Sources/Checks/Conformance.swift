@@ -66,6 +66,9 @@ public struct ConformanceOptions: Sendable {
     public var deviceShapes = true
     /// Mid-operation faults (handle changes inside an operation, faults at any instruction).
     public var midOperationFaults = true
+    /// Store-block rejections: device faults on writes (`GeneratorOptions.storeRejections`) and
+    /// the drawn devices with strict store blocks (off, they are relaxed).
+    public var storeRejections = true
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -265,6 +268,7 @@ public enum Conformance {
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
             let devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
+                .map { d in var d = d; if !options.storeRejections { d.storeBlocks = .relaxed }; return d }
             let capabilities = try? make(devices[0]).capabilities
             var stop = false
             for (i, device) in devices.enumerated() {
@@ -415,45 +419,43 @@ public enum Conformance {
         /// R-LIFE-2 over every failure point: the harness fails each acquire in turn
         /// (native/driver-harness/lifecycle_walk.c); each broken pair is one finding.
         mutating func lifecycleWalk(_ bin: HarnessBinary) {
-            check(Self.walkCheck, needsLive: true) { r in
-                let device = Conformance.devices(r.byteOrder)[0]
-                guard let run = HarnessCheckRun.run(bin, mode: .lifecycleWalk, device: device, timeout: r.checkTimeout(6)) else {
-                    r.cutShort = "the harness could not be started"
-                    return
-                }
-                let walk = LifecycleWalkResult(run)
-                r.operations += walk.points
-                for f in walk.findings(layout: device.layout, check: Self.walkCheck) { r.record(f, device: device) }
-                if walk.points == 0 { r.cutShort = run.timedOut ? "the lifecycle walk did not end within its time-out" : "the lifecycle walk printed nothing" }
-            }
+            harnessCheck(bin, name: Self.walkCheck, mode: .lifecycleWalk, timeoutFactor: 6, as: LifecycleWalkResult.self)
         }
 
         /// The driver's read/write callback contract, checked inside the harness
         /// (native/driver-harness/callback_contract.c); one finding per broken aspect.
         mutating func callbackContract(_ bin: HarnessBinary) {
-            check(Self.contractCheck, needsLive: true) { r in
+            harnessCheck(bin, name: Self.contractCheck, mode: .callbackContract, timeoutFactor: 3, as: CallbackContractResult.self)
+        }
+
+        /// One harness check mode on the first conformance device: its findings (each with the
+        /// point that showed it, for its reproducer), and why it was cut short when it made no call.
+        private mutating func harnessCheck<R: HarnessCheckResult>(_ bin: HarnessBinary, name: String, mode: HarnessCheckRun.Mode,
+                                                                 timeoutFactor: Int, as _: R.Type) {
+            check(name, needsLive: true) { r in
                 let device = Conformance.devices(r.byteOrder)[0]
-                guard let run = HarnessCheckRun.run(bin, mode: .callbackContract, device: device, timeout: r.checkTimeout(3)) else {
+                guard let run = HarnessCheckRun.run(bin, mode: mode, device: device, timeout: r.checkTimeout(timeoutFactor)) else {
                     r.cutShort = "the harness could not be started"
                     return
                 }
-                let contract = CallbackContractResult(run)
-                r.operations += contract.calls
-                for f in contract.findings(layout: device.layout, check: Self.contractCheck) { r.record(f, device: device) }
-                if contract.calls == 0 && contract.findings(layout: device.layout, check: Self.contractCheck).isEmpty {
-                    r.cutShort = run.timedOut ? "the callback-contract check did not end within its time-out" : "the callback-contract check made no call"
-                }
+                let result = R(run)
+                r.operations += result.calls
+                let findings = result.findings(layout: device.layout, check: name)
+                for f in findings { r.record(f, device: device) }
+                if let why = result.cutShort(timedOut: run.timedOut, findings: findings) { r.cutShort = why }
             }
         }
 
         mutating func record(_ f: Finding, device: DeviceConfig) {
             var f = f
-            if let dir = options.reproducerDirectory, !f.operations.isEmpty || f.pair != nil {
+            if let dir = options.reproducerDirectory, !f.operations.isEmpty || f.pair != nil || f.checkPoint != nil {
                 let kind = target.kind(byteOrder)
-                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence, pair: f.pair)
+                let r = Reproducer(target: kind.target, device: device, seed: options.seed, operations: f.operations, divergence: f.divergence,
+                                   pair: f.pair, check: f.checkPoint)
                 let store = ReproducerStore(directory: dir)
                 f.reproducer = try? store.save(r, stem: kind.fileStem, finding: f.slug,
-                                               discriminator: ReproducerStore.discriminator(seed: options.seed, distinguishing: target.path + f.check))
+                                               discriminator: ReproducerStore.discriminator(seed: options.seed, distinguishing: target.path + f.check
+                                                   + (f.checkPoint.map { "|" + $0.description } ?? "")))
             }
             findings.append(f)
         }

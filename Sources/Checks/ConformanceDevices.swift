@@ -20,6 +20,7 @@ extension Conformance {
         var g = GeneratorOptions()
         g.midOperation = options.midOperationFaults && (capabilities?.midOperationHandleChange ?? false)
         g.shapeEdges = options.deviceShapes
+        g.storeRejections = options.storeRejections
         return g
     }
 }

@@ -5,7 +5,7 @@ import ISMOutOfProcess
 /// What the driver harness's lifecycle walk (`--lifecycle-walk`, native/driver-harness/lifecycle_walk.c)
 /// reported, read into R-LIFE-2 findings: each broken acquire/release pair once, with the failure
 /// point that first showed it.
-struct LifecycleWalkResult {
+struct LifecycleWalkResult: HarnessCheckResult {
     struct Violation {
         var point: Int
         var kind: String
@@ -82,6 +82,12 @@ struct LifecycleWalkResult {
         return "when \(f.function) failed during \(f.phase) (failure point \(p))"
     }
 
+    var calls: Int { points }
+
+    func cutShort(timedOut: Bool, findings: [Finding]) -> String? {
+        points > 0 ? nil : timedOut ? "the lifecycle walk did not end within its time-out" : "the lifecycle walk printed nothing"
+    }
+
     func findings(layout: OffsetLayout, check: String) -> [Finding] {
         var order: [String] = []
         var first: [String: Violation] = [:]
@@ -97,7 +103,9 @@ struct LifecycleWalkResult {
             let detail = "\(Self.kindText(v.kind))\(pair): \(v.message), \(pointText(v.point))"
                 + (v.phase != "-" && v.phase != "after-teardown" ? ", seen during \(v.phase)" : "")
                 + "; \(seen[key]!) time(s) over \(points) failure points"
-            return Finding(check: check, divergence: nil, rule: .life2, operations: [], detail: detail, layout: layout)
+            var f = Finding(check: check, divergence: nil, rule: .life2, operations: [], detail: detail, layout: layout)
+            f.checkPoint = HarnessCheckPoint(walkPoint: v.point, finding: key)
+            return f
         }
     }
 }

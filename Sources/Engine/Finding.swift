@@ -32,6 +32,9 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     /// For a concurrency finding: the forced interleaving no order of its two operations
     /// explains (`operations` then set the state up before it).
     public var pair: ConcurrentPair?
+    /// For a driver-harness check finding (lifecycle walk, callback contract): the point of
+    /// the check that showed it, which its reproducer runs again.
+    public var checkPoint: HarnessCheckPoint?
 
     public init(check: String, divergence: Divergence?, failure: Breakage? = nil, rule: Rule?, operations: [Operation],
                 original: [Operation]? = nil, occurrences: Int = 1, operationsBefore: Int? = nil, detail: String = "",

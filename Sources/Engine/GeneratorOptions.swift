@@ -20,6 +20,11 @@ public struct GeneratorOptions: Sendable {
     /// The shape edges: region indexes over the whole 16-bit range biased to bit patterns,
     /// and far positions (around every power of two, 4 GiB and more from either BAR end).
     public var shapeEdges: Bool
+    /// Store-block rejections: device faults drawn on writes (the device rejecting the store
+    /// block, or one split store, with an error status: what a strict device answers a block
+    /// outside its rules, `device[N]=EIO`). Off, a write draws no device fault (the draws are
+    /// the same, so every other operation is unchanged); the other faults stay.
+    public var storeRejections = true
 
     public init(
         faults: Bool = true, lifecycle: Bool = true, handleRecovery: Bool = true, seek: Bool = true,

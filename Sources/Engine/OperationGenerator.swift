@@ -46,7 +46,7 @@ public struct OperationGenerator: Sendable {
             if options.writes, options.mayWrite == nil {
                 let c = count()
                 let p = UInt8(truncatingIfNeeded: rng.next())
-                return .write(count: c, pattern: p, fault: fault(count: c))
+                return .write(count: c, pattern: p, fault: fault(count: c, write: true))
             }
             return readOp()
         case 72..<82 where options.seek: return seek()
@@ -103,7 +103,7 @@ public struct OperationGenerator: Sendable {
                 guard o >> 63 == 0, may(d.index, d.position, c) else { continue }
             }
             let p = UInt8(truncatingIfNeeded: rng.next())
-            return .pwrite(offset: o, count: c, pattern: p, fault: fault(count: c))
+            return .pwrite(offset: o, count: c, pattern: p, fault: fault(count: c, write: true))
         }
         return nil
     }
@@ -201,8 +201,15 @@ public struct OperationGenerator: Sendable {
         }
     }
 
-    /// A fault for a transfer of `count` bytes.
-    mutating func fault(count: Int) -> Fault {
+    /// A fault for a transfer of `count` bytes; on a write without `storeRejections`, a drawn
+    /// device fault becomes none (drawn all the same, so the rest of the sequence does not change).
+    mutating func fault(count: Int, write: Bool = false) -> Fault {
+        let f = drawFault(count: count)
+        if write, !options.storeRejections, case .device = f { return .none }
+        return f
+    }
+
+    private mutating func drawFault(count: Int) -> Fault {
         guard options.faults, rng.chance(15) else { return .none }
         if options.midOperation && rng.chance(30) {
             // At most `count` instructions (1-byte loads), at least count/8.

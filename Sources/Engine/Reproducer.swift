@@ -21,6 +21,10 @@ public struct Reproducer: Codable, Sendable, Hashable {
     /// A concurrency finding: the pair run after `operations` (which set the state up); replay
     /// runs it and judges it for linearizability. Absent for every other finding.
     public var pair: ConcurrentPair?
+    /// A driver-harness check finding (the lifecycle walk, the callback contract): the check
+    /// mode and the one point of it that showed the finding; replay runs that point alone.
+    /// Absent for every other finding.
+    public var check: HarnessCheckPoint?
 
     /// An implementation under test, named so a tool can make it again.
     public struct Target: Codable, Sendable, Hashable, CustomStringConvertible {
@@ -35,7 +39,8 @@ public struct Reproducer: Codable, Sendable, Hashable {
         }
     }
 
-    public init(target: Target, device: DeviceConfig, seed: UInt64?, operations: [Operation], divergence: Divergence?, pair: ConcurrentPair? = nil) {
+    public init(target: Target, device: DeviceConfig, seed: UInt64?, operations: [Operation], divergence: Divergence?, pair: ConcurrentPair? = nil,
+                check: HarnessCheckPoint? = nil) {
         self.format = Reproducer.formatName
         self.version = Reproducer.currentVersion
         self.target = target
@@ -44,6 +49,7 @@ public struct Reproducer: Codable, Sendable, Hashable {
         self.operations = operations
         self.divergence = divergence
         self.pair = pair
+        self.check = check
     }
 }
 

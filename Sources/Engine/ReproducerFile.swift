@@ -43,6 +43,9 @@ extension Reproducer {
         if let p = r.pair, !p.isMeaningful {
             throw ReproducerError("\(name): pair must hold two transfers or region-info requests on fd 1 or 2, a hold >= 0, and not two read/write calls on one fd")
         }
+        if let c = r.check, !c.isMeaningful {
+            throw ReproducerError("\(name): check must be a lifecycle-walk point (-1...63) or one callback-contract call, and name its finding")
+        }
         if let big = r.operations.first(where: { ($0.count ?? 0) > Limits.maxTransfer }) {
             throw ReproducerError("\(name): operation \(big.summary(in: r.device.layout)) exceeds the \(Limits.maxTransfer)-byte transfer limit")
         }
@@ -52,7 +55,9 @@ extension Reproducer {
     /// The keys each object of a reproducer may have: what this version writes (a misspelt key,
     /// such as a fault under the wrong name, must not be dropped silently).
     static let knownKeys: [String: Set<String>] = [
-        "": ["format", "version", "target", "device", "seed", "operations", "divergence", "pair"],
+        "": ["format", "version", "target", "device", "seed", "operations", "divergence", "pair", "check"],
+        "check": ["mode", "point", "call", "finding"],
+        "check.call": ["callback", "offset", "count", "fault"],
         "pair": ["first", "firstFD", "second", "secondFD", "hold"],
         "pair.first": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
         "pair.second": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
@@ -75,7 +80,7 @@ extension Reproducer {
             }
         }
         try check(top, schema: "", path: "")
-        for key in ["target", "device", "divergence", "pair"] {
+        for key in ["target", "device", "divergence", "pair", "check"] {
             if let o = top[key] as? [String: Any] { try check(o, schema: key, path: key) }
         }
         if let p = top["pair"] as? [String: Any] {
@@ -83,6 +88,7 @@ extension Reproducer {
                 if let o = p[key] as? [String: Any] { try check(o, schema: "pair." + key, path: "pair." + key) }
             }
         }
+        if let c = top["check"] as? [String: Any], let o = c["call"] as? [String: Any] { try check(o, schema: "check.call", path: "check.call") }
         if let d = top["device"] as? [String: Any], let m = d["msix"] as? [String: Any] { try check(m, schema: "device.msix", path: "device.msix") }
         if let d = top["divergence"] as? [String: Any], let o = d["operation"] as? [String: Any] {
             try check(o, schema: "divergence.operation", path: "divergence.operation")

@@ -84,6 +84,23 @@ extension SourceMutant {
     ]
 }
 
+extension SourceMutant {
+    /// Store-block rejection mutants: each mishandles the error of a store block the device
+    /// rejects (an error status: `__zpci_store_block` answers -EIO), which only a rejected store
+    /// block reaches: a device fault on a write, or a strict device refusing a block outside its rules.
+    static let storeRejection: [SourceMutant] = [
+        .init(name: "store-error-ignored", intent: "R-WRITE-4 (a rejected store block reported written)",
+              original: " ret = __zpci_store_block(data, req, off);",
+              replacement: " ret = __zpci_store_block(data, req, off); ret = 0;"),
+        .init(name: "store-error-retried", intent: "R-WRITE-3 (a rejected store block issued again, as for a busy device)",
+              original: " ret = __zpci_store_block(data, req, off);",
+              replacement: " ret = __zpci_store_block(data, req, off); if (ret) ret = __zpci_store_block(data, req, off);"),
+        .init(name: "store-error-bytewise", intent: "R-WRITE-3 (a rejected store block written again byte by byte: the bytes land)",
+              original: " ret = __zpci_store_block(data, req, off);",
+              replacement: " ret = __zpci_store_block(data, req, off); if (ret) { size_t i; for (ret = 0, i = 0; i < count && !ret; i++) ret = __zpci_store(((u8 *)data)[i], ZPCI_CREATE_REQ(READ_ONCE(zdev->fh), bar, 1), off + i); }"),
+    ]
+}
+
 /// A rewrite of the merged revision in the style of a newer driver revision (issue class 6):
 /// several text edits applied at test time, each occurring exactly once.
 struct SourceRewrite: Sendable, CustomStringConvertible {

@@ -52,3 +52,40 @@ import Testing
         #expect(!ops.contains { if case .attachPeer = $0 { true } else { false } })
     }
 }
+
+/// `storeRejections` off removes exactly the device faults of writes: every other draw, and so
+/// every other operation of the sequence, stays the same.
+@Suite struct StoreRejectionDrawTests {
+    static func fault(_ op: Operation) -> Fault? {
+        switch op {
+        case .pread(_, _, let f), .pwrite(_, _, _, let f), .read(_, let f), .write(_, _, let f): f
+        default: nil
+        }
+    }
+
+    @Test(arguments: [Profile.ism, .vfioPCI])
+    func offRemovesOnlyWriteDeviceFaults(_ profile: Profile) {
+        var config = DeviceConfig.ism(hostByteOrder: .little)
+        if profile == .vfioPCI { config.profile = profile; config.barLengths[0] = 1 << 40 }
+        var on = OperationGenerator(config: config, options: GeneratorOptions(), seed: TestSeed.value)
+        var options = GeneratorOptions()
+        options.storeRejections = false
+        var off = OperationGenerator(config: config, options: options, seed: TestSeed.value)
+        var removed = 0, readDeviceFaults = 0
+        for (a, b) in zip(on.sequence(length: 20_000), off.sequence(length: 20_000)) {
+            if a == b {
+                if a.isRead, case .device? = Self.fault(a) { readDeviceFaults += 1 }
+                if a.isWrite, case .device? = Self.fault(a) { Issue.record("a write kept its device fault: \(a)") }
+                continue
+            }
+            // The only difference: a write's device fault became none.
+            guard a.isWrite, case .device? = Self.fault(a), Self.fault(b) == Fault.none else {
+                Issue.record("\(a) became \(b)")
+                continue
+            }
+            removed += 1
+        }
+        #expect(removed > 20, "only \(removed) write device faults drawn")
+        #expect(readDeviceFaults > 20, "reads keep their device faults")
+    }
+}

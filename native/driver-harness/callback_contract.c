@@ -9,6 +9,8 @@
  *              whose device load (or config piece) succeeded (R-READ-4); a write writes no user byte;
  *   user-read  a write reads each user byte at most once (no double fetch), all the bytes it
  *              reports written and none past them; a read reads no user byte.
+ * `harness --callback-contract <11 numbers> <read|write> <file offset> <count> <fault>` makes that
+ * one call only (a reproducer's replay; the fault as the CONTRACT line writes it), same output.
  * Output: one line per broken aspect of a call, then the totals:
  *   CONTRACT <aspect> <read|write> <file offset> <count> <fault> <result> <*ppos after> <message>
  *   ASPECTS <calls breaking position> <buffer> <user-read>
@@ -41,6 +43,35 @@ static void fault_token(const struct ismkit_fault *f, char *out, size_t n)
 	case ISMKIT_FAULT_ALLOCATION: snprintf(out, n, "A"); break;
 	default: snprintf(out, n, "-"); break;
 	}
+}
+
+/* The fault a CONTRACT line names (`-`, `A`, `U<from>`, `D<nth>:<errno>`); false if malformed. */
+static bool parse_fault_token(const char *t, struct ismkit_fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	char *end = NULL;
+	if (strcmp(t, "-") == 0)
+		return true;
+	if (strcmp(t, "A") == 0) {
+		f->kind = ISMKIT_FAULT_ALLOCATION;
+		return true;
+	}
+	if (t[0] == 'U' && t[1]) {
+		f->kind = ISMKIT_FAULT_USER_BUFFER;
+		f->from = strtoll(t + 1, &end, 10);
+		return !*end && f->from >= 0;
+	}
+	if (t[0] == 'D' && t[1]) {
+		f->kind = ISMKIT_FAULT_DEVICE;
+		unsigned long nth = strtoul(t + 1, &end, 10);
+		if (*end != ':' || nth > 0xffff)
+			return false;
+		f->nth = (uint32_t)nth;
+		long err = strtol(end + 1, &end, 10);
+		f->err = (int32_t)err;
+		return !*end && err > 0 && err < 4096;
+	}
+	return false;
 }
 
 static void violation(const struct contract_case *c, u64 off, const char *aspect, long long r, long long after,
@@ -154,15 +185,38 @@ static void run_case(const struct contract_case *c)
 
 int ismk_callback_contract_main(int argc, char **argv)
 {
-	if (argc != 13)
+	if (argc != 13 && argc != 17)
 		return 2;
 	struct ismkit_config cfg;
 	ismk_config_from_args(argv + 2, &cfg);
+	struct contract_case only;
+	if (argc == 17) {
+		char *e1 = NULL, *e2 = NULL;
+		unsigned long long off = strtoull(argv[14], &e1, 10), count = strtoull(argv[15], &e2, 10);
+		bool w = strcmp(argv[13], "write") == 0;
+		if ((!w && strcmp(argv[13], "read") != 0) || !*argv[14] || *e1 || !*argv[15] || *e2 || count > (1u << 20) ||
+		    !parse_fault_token(argv[16], &only.fault))
+			return 2;
+		u64 index = off >> 48;
+		only.write = w;
+		only.region = index == 7 ? -1 : index < 6 ? (int)index : 99;
+		only.index = index;
+		only.pos = off & ((1ull << 48) - 1);
+		only.count = count;
+	}
 	int err = 0;
 	struct ismkit_access *a = ismkit_open(&cfg, &err);
 	if (!a) {
 		printf("OPEN-FAILED %d\n", err);
 		return 1;
+	}
+	if (argc == 17) {
+		run_case(&only);
+		ismkit_close(a);
+		printf("ASPECTS %d %d %d\n", per_aspect[0], per_aspect[1], per_aspect[2]);
+		printf("CASES 1 %d\n", violations);
+		fflush(stdout);
+		return 0;
 	}
 	struct ismkit_fault faults[8];
 	memset(faults, 0, sizeof(faults));

@@ -5,7 +5,8 @@
  * and in close/remove. Each failure point runs in a child process (forked) through the same
  * scenario: open (probe + open_device) -> write, read -> attach peer -> write -> detach peer ->
  * close (close_device + remove); afterwards every acquire must have been released exactly once.
- * Point -1 fails nothing (the plain release path).
+ * Point -1 fails nothing (the plain release path). `harness --lifecycle-walk <11 numbers> <point>`
+ * runs that one failure point only (a reproducer's replay), with the same output.
  *
  * Output, one line each (pair_ledger.h writes the first two while the child runs):
  *   FAILED <point> <function> <phase>
@@ -83,12 +84,20 @@ static void run_point(const struct ismkit_config *cfg, int point, int report_fd)
 
 int ismk_lifecycle_walk_main(int argc, char **argv)
 {
-	if (argc != 13)
+	if (argc != 13 && argc != 14)
 		return 2;
 	struct ismkit_config cfg;
 	ismk_config_from_args(argv + 2, &cfg);
+	int first = -1, last = ISMK_WALK_MAX_POINTS - 1;
+	if (argc == 14) {
+		char *end = NULL;
+		long only = strtol(argv[13], &end, 10);
+		if (!*argv[13] || *end || only < -1 || only >= ISMK_WALK_MAX_POINTS)
+			return 2;
+		first = last = (int)only;
+	}
 	int points = 0;
-	for (int point = -1; point < ISMK_WALK_MAX_POINTS; point++) {
+	for (int point = first; point <= last; point++) {
 		int fds[2];
 		if (pipe(fds) != 0)
 			return 3;

@@ -22,10 +22,12 @@ public struct HarnessCheckRun: Sendable {
     }
 
     /// Runs `binary` in `mode` on `device` for at most `timeout`; nil when it could not be started.
-    public static func run(_ binary: HarnessBinary, mode: Mode, device: DeviceConfig, timeout: Duration) -> HarnessCheckRun? {
+    /// `only` narrows the run to one point of the check: a lifecycle walk's failure point
+    /// (`["3"]`), or one callback call (`["write", "<file offset>", "<count>", "<fault token>"]`).
+    public static func run(_ binary: HarnessBinary, mode: Mode, device: DeviceConfig, timeout: Duration, only: [String] = []) -> HarnessCheckRun? {
         let d = device
         let numbers: [UInt64] = d.barLengths + [d.configSize, d.maxstbl, d.peerMaxstbl, d.contentSeed, d.storeBlocks == .strict ? 1 : 0]
-        let argv = binary.command + [mode.rawValue] + numbers.map(String.init)
+        let argv = binary.command + [mode.rawValue] + numbers.map(String.init) + only
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return nil }
         let devNull = open("/dev/null", O_RDWR)

@@ -33,13 +33,17 @@ struct Replay: ParsableCommand {
           help: "Regression check of a fix: exit 0 when the reproducer no longer shows its finding, 1 when it still does.")
     var expectFixed = false
 
+    @Option(name: .customLong("driver-source"),
+            help: "For a driver-source reproducer: replay on this main.c instead of the one it names (a fixed revision).")
+    var driverSource: String?
+
     @OptionGroup var reports: ReportOptions
 
     func run() throws {
         reports.begin()
         let clock = ContinuousClock()
         let started = clock.now
-        let repro: Reproducer
+        var repro: Reproducer
         let name = (file as NSString).lastPathComponent
         let isArtifact = artifact || ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"].contains { name.hasPrefix($0) }
         do {
@@ -51,6 +55,17 @@ struct Replay: ParsableCommand {
             }
         } catch let e as ReproducerError {
             throw UsageError(e.description + (isArtifact ? "" : " (a raw libFuzzer input needs --artifact)"))
+        }
+        if let driverSource {
+            guard case .driverSource? = try? ImplementationKind(repro.target, device: repro.device) else {
+                throw UsageError("--driver-source replays a driver-source reproducer; \(file) names a \(repro.target.kind)")
+            }
+            guard FileManager.default.fileExists(atPath: driverSource) else { throw UsageError("\(driverSource): no such file") }
+            repro.target.parameters["path"] = driverSource
+        }
+        if let point = repro.check {
+            try replayCheck(repro, point: point, seconds: { (clock.now - started).seconds })
+            return
         }
         if let pair = repro.pair {
             try replayPair(repro, pair: pair, seconds: { (clock.now - started).seconds })
@@ -86,6 +101,30 @@ struct Replay: ParsableCommand {
         var report = Report(command: "replay", title: "\(file) on \(repro.target)", seconds: (clock.now - started).seconds)
         report.suites = [Report.Suite(name: "replay \(name)", checks: [
             .init(name: "\(repro.operations.count) operation(s) agree with the model", findings: findings, seconds: report.seconds),
+        ], artifact: repro.target.parameters["path"])]
+        try conclude(report, reports)
+    }
+
+    /// A harness check reproducer: its one lifecycle-walk failure point or callback call, run alone.
+    private func replayCheck(_ repro: Reproducer, point: HarnessCheckPoint, seconds: () -> Double) throws {
+        print("replaying \(file): \(point) on \(repro.target)")
+        let outcome: HarnessCheckReplay.Outcome
+        do { outcome = try HarnessCheckReplay.run(repro, point: point) } catch { throw UsageError(error.description) }
+        if let why = outcome.cutShort, outcome.findings.isEmpty { throw UsageError("cannot judge \(file): \(why)") }
+        var findings = outcome.findings
+        for i in findings.indices { findings[i].reproducer = file }
+        for f in findings { print(f.description) }
+        if findings.isEmpty {
+            print("no finding: the \(point.mode.rawValue) point no longer fails")
+        } else if outcome.recorded == nil {
+            print("note: the file recorded \(point.finding); the point now shows \(findings.compactMap { $0.checkPoint?.finding }.joined(separator: ", "))")
+        }
+        if expectFixed {
+            print(findings.isEmpty ? "fixed: \(file) no longer reproduces" : "not fixed: \(file) still shows a finding")
+        }
+        var report = Report(command: "replay", title: "\(file) on \(repro.target)", seconds: seconds())
+        report.suites = [Report.Suite(name: "replay \((file as NSString).lastPathComponent)", checks: [
+            .init(name: "\(point.mode.rawValue) point passes", findings: findings, seconds: report.seconds),
         ], artifact: repro.target.parameters["path"])]
         try conclude(report, reports)
     }
