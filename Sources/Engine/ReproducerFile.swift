@@ -64,7 +64,7 @@ extension Reproducer {
         "device.msix": ["bar", "start", "length"],
         "device.regionTable": ["bases", "span"],
         "operations[]": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
-        "divergence": ["index", "operation", "aspect", "rule", "expected", "actual", "cited", "failure", "regionShift"],
+        "divergence": ["index", "operation", "aspect", "rule", "expected", "actual", "cited", "failure", "regionShift", "regionTable"],
         "divergence.operation": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
     ]
 
@@ -87,8 +87,10 @@ extension Reproducer {
             }
         }
         if let d = top["device"] as? [String: Any], let m = d["msix"] as? [String: Any] { try check(m, schema: "device.msix", path: "device.msix") }
-        if let d = top["device"] as? [String: Any], let t = d["regionTable"] as? [String: Any] {
-            try check(t, schema: "device.regionTable", path: "device.regionTable")
+        for key in ["device", "divergence"] {
+            if let d = top[key] as? [String: Any], let t = d["regionTable"] as? [String: Any] {
+                try check(t, schema: "device.regionTable", path: key + ".regionTable")
+            }
         }
         if let d = top["divergence"] as? [String: Any], let o = d["operation"] as? [String: Any] {
             try check(o, schema: "divergence.operation", path: "divergence.operation")
