@@ -55,12 +55,15 @@ public struct DeviceConfig: Codable, Sendable, Hashable {
     public var contentSeed: UInt64
     /// maxstbl of the second ("peer") device that lifecycle operations attach.
     public var peerMaxstbl: UInt64
+    /// Region bases from a table instead of the profile's shift; nil (absent in a file): the shift.
+    public var regionTable: RegionTable?
 
     public init(
         barLengths: [UInt64], configSize: UInt64 = 4096, maxstbl: UInt64 = 4096,
         hostByteOrder: ByteOrder = .native, profile: Profile = .ism,
         storeBlocks: StoreBlockStrictness = .relaxed, has64BitMMIO: Bool = true,
-        msix: MSIXTable? = nil, contentSeed: UInt64 = 0x15A_15A, peerMaxstbl: UInt64 = 2048
+        msix: MSIXTable? = nil, contentSeed: UInt64 = 0x15A_15A, peerMaxstbl: UInt64 = 2048,
+        regionTable: RegionTable? = nil
     ) {
         precondition(barLengths.count == 6, "a device has six BAR slots")
         self.barLengths = barLengths
@@ -73,12 +76,20 @@ public struct DeviceConfig: Codable, Sendable, Hashable {
         self.msix = msix
         self.contentSeed = contentSeed
         self.peerMaxstbl = peerMaxstbl
+        self.regionTable = regionTable
     }
 
     /// An ISM device as current machines present it: BAR0 256 TiB, BAR2 8 KiB,
     /// other BARs absent, 4 KiB config space, maxstbl 4096.
     public static func ism(hostByteOrder: ByteOrder = .native) -> DeviceConfig {
         DeviceConfig(barLengths: [1 << 48, 0, 8192, 0, 0, 0], hostByteOrder: hostByteOrder)
+    }
+
+    /// Where the device's regions sit in its fd's offset space: the table when there is one,
+    /// else the profile's shift.
+    @inlinable public var regionLayout: RegionLayout {
+        if let t = regionTable { return .table(t) }
+        return .shift(profile.regionShift)
     }
 
     /// The length of region `index` when it is a BAR, or nil when it is not a BAR index.

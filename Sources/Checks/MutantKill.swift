@@ -30,17 +30,19 @@ public enum MutantKillRun {
     /// with `operationsPerMutant / shapes` operations.
     public static let drawnShapes = 4
 
-    /// Campaigns on `config(order)` and then on `shapes` drawn devices, for each byte order the
-    /// mutant should show on, until one finds it.
+    /// Campaigns on `config(order)`, then on `shapes` drawn devices, then (with `regionTables`)
+    /// on the first device with its region bases from a table drawn from the seed, for each
+    /// byte order the mutant should show on, until one finds it.
     public static func run(
         mutant: Mutant, seed: UInt64, operationsPerMutant: Int, sequenceLength: Int = 32,
         config: (ByteOrder) -> DeviceConfig = { DeviceConfig.ism(hostByteOrder: $0) },
-        options: GeneratorOptions = GeneratorOptions(), shapes: Int = drawnShapes
+        options: GeneratorOptions = GeneratorOptions(), shapes: Int = drawnShapes, regionTables: Bool = true
     ) -> MutantKill {
         var used = 0
         for order in mutant.byteOrders {
             let first = config(order)
-            let devices = [first] + DeviceShapes.draw(seed: seed, count: shapes, byteOrder: order, profile: first.profile)
+            var devices = [first] + DeviceShapes.draw(seed: seed, count: shapes, byteOrder: order, profile: first.profile)
+            if regionTables && first.regionTable == nil { devices.append(DeviceShapes.withRegionTable(first, seed: seed)) }
             for (i, cfg) in devices.enumerated() {
                 let budget = i == 0 ? operationsPerMutant : max(1, operationsPerMutant / max(1, shapes))
                 let campaign = Campaign(differential: differential(config: cfg, mutant: mutant), options: options,

@@ -27,7 +27,7 @@ public enum CReproducer {
         func allowed(_ offset: UInt64, _ count: Int) -> Bool {
             if count == 0 { return true }
             guard offset >> 63 == 0 else { return false }
-            let index = offset >> config.profile.regionShift, pos = offset & config.layout.positionMask
+            let (index, pos) = config.regionLayout.decode(offset)
             let end = pos &+ UInt64(count) &- 1
             return allowList.contains { UInt64($0.region) == index && $0.first <= pos && end <= $0.last && end >= pos }
         }
@@ -158,11 +158,41 @@ public enum CReproducer {
         s.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"")
     }
 
+    /// The C of the model's region layout: `model_region` (a model offset's region index and
+    /// position; 0 when it names none) and `model_base` (region i's model offset), from the
+    /// shift or from the device's base table. The kernel's bases always come from region info.
+    public static func modelLayout(_ config: DeviceConfig) -> String {
+        guard let t = config.regionTable else {
+            return """
+            /* The model's region layout: index << MODEL_SHIFT. */
+            #define NO_REGION 0x7fff000000000000ULL /* no region in any shift layout */
+            static int model_region(uint64_t off, uint64_t *index, uint64_t *pos) {
+                *index = off >> MODEL_SHIFT; *pos = off & ((1ULL << MODEL_SHIFT) - 1);
+                return 1;
+            }
+            static uint64_t model_base(int i) { return (uint64_t)i << MODEL_SHIFT; }
+            """
+        }
+        let bases = t.bases.map { "0x" + hex($0) + "ULL" }.joined(separator: ", ")
+        return """
+        /* The model's region layout: the device's region base table (MODEL_SHIFT is unused). */
+        #define NO_REGION 0x7fff000000000000ULL /* no region in any shift layout */
+        static const uint64_t model_bases[\(t.bases.count)] = { \(bases) };
+        #define MODEL_SPAN 0x\(hex(t.span))ULL
+        static int model_region(uint64_t off, uint64_t *index, uint64_t *pos) {
+            for (uint64_t i = 0; i < \(t.bases.count); i++)
+                if (off >= model_bases[i] && off - model_bases[i] < MODEL_SPAN) { *index = i; *pos = off - model_bases[i]; return 1; }
+            return 0;
+        }
+        static uint64_t model_base(int i) { return i < \(t.bases.count) ? model_bases[i] : NO_REGION; }
+        """
+    }
+
     static func header(title: String, config: DeviceConfig, operations: Int, ignoredFlags: UInt32) -> String {
         """
         /*
          * ismkit reproducer: \(title.replacingAll("*/", "* /"))
-         * \(operations) operation(s), \(config.profile.rawValue) profile (region index << \(config.profile.regionShift) in the model's offsets).
+         * \(operations) operation(s), \(config.profile.rawValue) profile (\(config.regionTable == nil ? "region index << \(config.profile.regionShift)" : "region bases from the device's table") in the model's offsets).
          * Expected results are the golden model's (SPEC.md); device contents the sequence did not
          * write are unknown, so only bytes it wrote earlier are compared.
          *
@@ -182,6 +212,7 @@ public enum CReproducer {
         #include <linux/vfio.h>
 
         #define MODEL_SHIFT \(config.profile.regionShift)
+        \(modelLayout(config))
         #define IGNORED_REGION_FLAGS 0x\(String(ignoredFlags, radix: 16))u
 
         enum kind { OP_SKIP, OP_PREAD, OP_PWRITE, OP_READ, OP_WRITE, OP_SEEK, OP_REGION_INFO };
@@ -220,7 +251,8 @@ public enum CReproducer {
         /* The kernel offset for a model offset: region base from VFIO_DEVICE_GET_REGION_INFO. */
         static uint64_t to_kernel(uint64_t off) {
             if (off >> 63) return off;
-            uint64_t index = off >> MODEL_SHIFT, pos = off & ((1ULL << MODEL_SHIFT) - 1);
+            uint64_t index, pos;
+            if (!model_region(off, &index, &pos)) return NO_REGION | (off & 0xfff);
             if (index >= 64 || !regions[index].present || pos >= span) return off;
             return regions[index].offset + pos;
         }
@@ -231,7 +263,7 @@ public enum CReproducer {
             for (int i = 0; i < 64; i++)
                 if (regions[i].present && regions[i].offset <= off && (best < 0 || regions[i].offset > regions[best].offset)) best = i;
             if (best < 0 || off - regions[best].offset >= span) return off;
-            return ((uint64_t)best << MODEL_SHIFT) | (off - regions[best].offset);
+            return model_base(best) + (off - regions[best].offset);
         }
 
         static int open_device(const char *bdf) {
@@ -276,7 +308,9 @@ public enum CReproducer {
         static int write_allowed(uint64_t off, size_t count) {
             if (count == 0) return 1;
             if (off >> 63) return 0;
-            uint64_t index = off >> MODEL_SHIFT, pos = off & ((1ULL << MODEL_SHIFT) - 1), end = pos + count - 1;
+            uint64_t index, pos;
+            if (!model_region(off, &index, &pos)) return 0;
+            uint64_t end = pos + count - 1;
             for (size_t k = 0; k < sizeof allowed / sizeof allowed[0]; k++)
                 if (allowed[k].region == index && allowed[k].first <= pos && end <= allowed[k].last && end >= pos) return 1;
             return 0;

@@ -39,6 +39,29 @@ public enum DeviceShapes {
             contentSeed: rng.next(), peerMaxstbl: peer)
     }
 
+    /// A region base table for `profile` drawn from `seed`: every region owns a region of the
+    /// profile's size (`1 << regionShift`, so every BAR and position the shift layout holds
+    /// fits), the regions sit in a shuffled order (the base does not grow with the index), a
+    /// page-aligned start and gaps that are no power of two apart, and every gap is an offset
+    /// in no region. The same seed always gives the same table.
+    public static func regionTable(seed: UInt64, profile: Profile = .ism) -> RegionTable {
+        var rng = SplitMix64(seed: seed ^ 0x7AB1_E0FF_5E75)
+        let span: UInt64 = 1 << profile.regionShift
+        var slots = Array(0..<UInt64(RegionTable.regionCount))
+        for i in stride(from: slots.count - 1, to: 0, by: -1) { slots.swapAt(i, rng.below(i + 1)) }
+        if slots == slots.sorted() { slots.swapAt(0, slots.count - 1) }
+        let start = 4096 * UInt64(1 + rng.below(1 << 20))
+        let gap = 4096 * UInt64(1 + 2 * rng.below(1 << 22))  // an odd number of pages
+        return RegionTable(bases: slots.map { start + $0 * (span + gap) }, span: span)
+    }
+
+    /// `config` with its region bases from a table drawn from `seed` (`regionTable`).
+    public static func withRegionTable(_ config: DeviceConfig, seed: UInt64) -> DeviceConfig {
+        var c = config
+        c.regionTable = regionTable(seed: seed, profile: config.profile)
+        return c
+    }
+
     static func length(_ rng: inout SplitMix64) -> UInt64 {
         switch rng.below(3) {
         case 0: return edgeLengths[rng.below(edgeLengths.count)]
@@ -55,7 +78,8 @@ extension DeviceConfig {
     /// One line naming the shape: present BARs and their lengths, config size, maxstbl, strictness.
     public var shapeSummary: String {
         let bars = barLengths.enumerated().filter { $0.element > 0 }.map { "BAR\($0.offset)=\(Self.size($0.element))" }
-        return "\(bars.isEmpty ? "no BARs" : bars.joined(separator: " ")) config=\(configSize) maxstbl=\(maxstbl) \(storeBlocks.rawValue)"
+        let table = regionTable.map { " region bases " + $0.bases.enumerated().map { "\($0.offset)@0x" + String($0.element, radix: 16) }.joined(separator: ",") } ?? ""
+        return "\(bars.isEmpty ? "no BARs" : bars.joined(separator: " ")) config=\(configSize) maxstbl=\(maxstbl) \(storeBlocks.rawValue)\(table)"
     }
 
     static func size(_ n: UInt64) -> String {

@@ -33,6 +33,8 @@ public struct Divergence: Codable, Sendable, Hashable, CustomStringConvertible {
     /// The region shift of the device's offset layout (`Profile.regionShift`), for printing
     /// offsets; nil in files written before it was recorded (the ism layout then).
     public var regionShift: UInt64?
+    /// The device's region base table, when it has one (offsets are printed against it).
+    public var regionTable: RegionTable?
 
     public init(index: Int, operation: Operation, aspect: Aspect, rule: Rule, expected: String, actual: String,
                 cited: [Rule]? = nil, failure: Breakage? = nil, regionShift: UInt64? = nil) {
@@ -48,7 +50,7 @@ public struct Divergence: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The offset layout the operation is printed in.
-    public var layout: OffsetLayout { OffsetLayout(regionShift: regionShift ?? Profile.ism.regionShift) }
+    public var layout: OffsetLayout { OffsetLayout(regionShift: regionShift ?? Profile.ism.regionShift, table: regionTable) }
 
     /// What the finding is, in a few words: the breakage (`hang (no answer within 3 s)`,
     /// `crash (SIGSEGV)`, `buffer overrun`) or the rule ID of the difference.

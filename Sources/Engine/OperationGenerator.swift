@@ -68,15 +68,15 @@ public struct OperationGenerator: Sendable {
         var f = fault(count: c)
         // A handle change between two loads: after one of this read's loads but the last.
         if case let .handleChange(after) = f, after > 0 {
-            let loads = Self.loadCount(offset: o, count: c, profile: config.profile)
+            let loads = Self.loadCount(offset: o, count: c, config: config)
             if loads >= 2 { f = .handleChange(after: UInt16(clamping: 1 + rng.below(min(loads - 1, 64)))) }
         }
         return .pread(offset: o, count: c, fault: f)
     }
 
     /// How many loads a read of `count` bytes at `offset` issues by R-READ-1 (8-byte loads allowed).
-    static func loadCount(offset: UInt64, count: Int, profile: Profile) -> Int {
-        var pos = DecodedOffset(offset: offset, profile: profile).position
+    static func loadCount(offset: UInt64, count: Int, config: DeviceConfig) -> Int {
+        var pos = DecodedOffset(offset: offset, config: config).position
         var left = UInt64(min(count, 1 << 16))
         var n = 0
         while left > 0 {
@@ -99,7 +99,7 @@ public struct OperationGenerator: Sendable {
             let o = offset()
             let c = count()
             if let may = options.mayWrite {
-                let d = DecodedOffset(offset: o, profile: config.profile)
+                let d = DecodedOffset(offset: o, config: config)
                 guard o >> 63 == 0, may(d.index, d.position, c) else { continue }
             }
             let p = UInt8(truncatingIfNeeded: rng.next())
@@ -150,12 +150,25 @@ public struct OperationGenerator: Sendable {
         default: index = 0
         }
         let length = index == UInt64(RegionIndex.config) ? config.configSize : (config.barLength(index) ?? 4096)
-        return DecodedOffset.offset(index: index, position: position(length: length), profile: config.profile)
+        let pos = position(length: length)
+        guard let offset = config.offset(index: index, position: pos) else { return outsideTable(near: pos) }
+        return offset
+    }
+
+    /// An offset in no region of the device's base table: just past a region's span or just
+    /// below its base (the gaps a table leaves), else past the last region.
+    mutating func outsideTable(near pos: UInt64) -> UInt64 {
+        guard let t = config.regionTable else { return pos }
+        let b = t.bases[rng.below(t.bases.count)]
+        let small = pos & 0xFFFF
+        let candidate = rng.chance(50) ? b &+ t.span &+ small : b &- 1 &- small
+        if candidate >> 63 == 0, t.decode(candidate) == nil { return candidate }
+        return t.bases.max()! &+ t.span &+ small
     }
 
     /// A position near an edge of a region of `length` bytes, with every alignment.
     mutating func position(length: UInt64) -> UInt64 {
-        let mask: UInt64 = (1 << config.profile.regionShift) - 1
+        let mask: UInt64 = config.regionLayout.span - 1
         let len = max(length, 1)
         let base: UInt64
         switch rng.below(options.shapeEdges ? 15 : 10) {

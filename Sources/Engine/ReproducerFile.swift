@@ -32,9 +32,11 @@ extension Reproducer {
         guard r.device.configSize == 256 || r.device.configSize == 4096 else {
             throw ReproducerError("\(name): device.configSize must be 256 or 4096 (PCI or PCI Express config space), not \(r.device.configSize)")
         }
-        let regionSize: UInt64 = 1 << r.device.profile.regionShift
+        if let problem = r.device.regionTable?.problem { throw ReproducerError("\(name): device.regionTable \(problem)") }
+        let regionSize: UInt64 = r.device.regionLayout.span
+        let layoutName = r.device.regionTable == nil ? "the \(r.device.profile.rawValue) layout" : "device.regionTable"
         for (i, len) in r.device.barLengths.enumerated() where len > regionSize {
-            throw ReproducerError("\(name): device.barLengths[\(i)] is \(len) bytes, more than a region of the \(r.device.profile.rawValue) layout holds (\(regionSize))")
+            throw ReproducerError("\(name): device.barLengths[\(i)] is \(len) bytes, more than a region of \(layoutName) holds (\(regionSize))")
         }
         if let m = r.device.msix {
             let inside = m.bar >= 0 && m.bar < 6 && m.start <= r.device.barLengths[m.bar] && m.length <= r.device.barLengths[m.bar] - m.start
@@ -63,10 +65,11 @@ extension Reproducer {
         "pair.second": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
         "target": ["kind", "parameters"],
         "device": ["barLengths", "configSize", "maxstbl", "hostByteOrder", "profile", "storeBlocks", "has64BitMMIO", "msix",
-                   "contentSeed", "peerMaxstbl"],
+                   "contentSeed", "peerMaxstbl", "regionTable"],
         "device.msix": ["bar", "start", "length"],
+        "device.regionTable": ["bases", "span"],
         "operations[]": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
-        "divergence": ["index", "operation", "aspect", "rule", "expected", "actual", "cited", "failure", "regionShift"],
+        "divergence": ["index", "operation", "aspect", "rule", "expected", "actual", "cited", "failure", "regionShift", "regionTable"],
         "divergence.operation": ["op", "offset", "count", "pattern", "fault", "whence", "index", "argsz", "failPool"],
     ]
 
@@ -90,6 +93,11 @@ extension Reproducer {
         }
         if let c = top["check"] as? [String: Any], let o = c["call"] as? [String: Any] { try check(o, schema: "check.call", path: "check.call") }
         if let d = top["device"] as? [String: Any], let m = d["msix"] as? [String: Any] { try check(m, schema: "device.msix", path: "device.msix") }
+        for key in ["device", "divergence"] {
+            if let d = top[key] as? [String: Any], let t = d["regionTable"] as? [String: Any] {
+                try check(t, schema: "device.regionTable", path: key + ".regionTable")
+            }
+        }
         if let d = top["divergence"] as? [String: Any], let o = d["operation"] as? [String: Any] {
             try check(o, schema: "divergence.operation", path: "divergence.operation")
         }

@@ -118,6 +118,7 @@ public struct Session<Impl: ISMAccess> {
         if !path.contains(d.rule) { path.append(d.rule) }
         d.cited = path
         d.regionShift = model.config.profile.regionShift
+        d.regionTable = model.config.regionTable
         return d
     }
 

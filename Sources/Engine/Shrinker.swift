@@ -117,10 +117,9 @@ public struct Shrinker<Impl: ISMAccess> {
             Array(Set([0, 1, 2, 4, 8, c / 2, c - 1].filter { $0 >= 0 && $0 < c })).sorted()
         }
         func offsets(_ o: UInt64) -> [UInt64] {
-            let high = o & layout.indexMask
-            let pos = o & layout.positionMask
-            var out: [UInt64] = [high, high | (pos & ~4095), high | (pos & ~7), high | (pos / 2)]
-            if pos > 4096 { out.append(high | (pos & 4095)) }
+            guard let (high, pos) = layout.split(o) else { return [] }
+            var out: [UInt64] = [high, high + (pos & ~4095), high + (pos & ~7), high + (pos / 2)]
+            if pos > 4096 { out.append(high + (pos & 4095)) }
             return out.filter { $0 < o }
         }
         var out: [Operation] = []

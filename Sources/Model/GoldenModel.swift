@@ -100,7 +100,7 @@ public struct GoldenModel: ISMAccess, Sendable {
         // R-ZERO-1: nothing happens for a zero count, whatever the offset decodes to.
         if count == 0 { return 0 }
 
-        let d = DecodedOffset(offset: offset, profile: config.profile)
+        let d = DecodedOffset(offset: offset, config: config)
         lastDecision.decide(.off1)
         if d.index == UInt64(RegionIndex.config) {
             return try configAccess(position: d.position, count: count, read: rbuf, write: wbuf, fault: fault)

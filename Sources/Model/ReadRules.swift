@@ -91,7 +91,7 @@ extension GoldenModel {
     /// `offset`; remember the ones the model did not know. No effect in seeded mode.
     public mutating func learn(readAt offset: UInt64, bytes: UnsafeRawBufferPointer) {
         guard memory.learned, !bytes.isEmpty else { return }
-        let d = DecodedOffset(offset: offset, profile: config.profile)
+        let d = DecodedOffset(offset: offset, config: config)
         guard let length = config.barLength(d.index), d.position < length else { return }
         let n = Int(min(UInt64(bytes.count), length - d.position))
         memory.write(bar: Int(d.index), position: d.position, from: bytes.baseAddress!, count: n, onlyUnknown: true)

@@ -5,7 +5,8 @@ extension GoldenModel {
     public mutating func regionInfo(index: UInt32, argsz: UInt32) throws(AccessError) -> RegionInfo {
         // R-INFO-4: the VFIO core rejects a short argsz.
         if argsz < RegionIndex.regionInfoFixedSize { lastDecision = Decision(rule: .info4); throw .einval }
-        let offset = DecodedOffset.offset(index: UInt64(index), profile: config.profile)
+        // The base the device's layout gives the region (the shift, or the table).
+        let offset = config.offset(index: UInt64(index)) ?? 0
         if index == RegionIndex.config {
             lastDecision = Decision(rule: .info1)
             lastDecision.cite(.off1)  // the base offset is the region layout of R-OFF-1

@@ -71,3 +71,28 @@ extension DriverSourceTests {
         #expect(!writes.2.contains("standin: write"), "\(writes.2)")
     }
 }
+
+extension DriverSourceTests {
+    /// A reproducer of a device whose region bases come from a table runs on the driver (whose
+    /// kernel bases are `index << 48`): the program finds each model offset's region in the
+    /// table and sends it to the base VFIO_DEVICE_GET_REGION_INFO reports. The same program
+    /// with the model's layout rewritten to a hard-coded shift sends the offsets elsewhere and fails.
+    @Test func aTableLayoutProgramTakesTheKernelsBasesFromRegionInfo() throws {
+        let device = DeviceShapes.withRegionTable(.ism(), seed: 7)
+        let b = try #require(device.regionTable).bases
+        let ops: [Operation] = [.pwrite(offset: b[2] + 16, count: 8, pattern: 7, fault: .none), .pread(offset: b[2] + 16, count: 8, fault: .none),
+                                .pread(offset: b[2] + 8190, count: 4, fault: .none), .pread(offset: b[7], count: 4, fault: .none)]
+        let describe: (Operation) -> String = { $0.summary(in: device.layout) }
+        let c = CReproducer.emit(operations: ops, config: device, title: "table", describe: describe, allowList: [(region: 2, first: 0, last: 0xfff)])
+        let run = try Self.runEmitted(c, revision: "merged", device: device, arch: "native")
+        #expect(run.0 == 0, "\(run.1)")
+        #expect(run.2.contains("standin: pwrite 8 bytes at 0x2000000000010"), "\(run.2)")
+        var shift = device
+        shift.regionTable = nil
+        let hardCoded = c.replacingOccurrences(of: CReproducer.modelLayout(device), with: CReproducer.modelLayout(shift))
+        #expect(hardCoded != c)
+        let wrong = try Self.runEmitted(hardCoded, revision: "merged", device: device, arch: "native")
+        #expect(wrong.0 == 1, "exit \(wrong.0): \(wrong.1)")
+        #expect(!wrong.2.contains("standin: pwrite 8 bytes at 0x2000000000010"), "\(wrong.2)")
+    }
+}

@@ -215,6 +215,30 @@ import Testing
             #expect(pread(&c, offset(0x102, 0), 4).result == .failure(.einval))
             #expect(pread(&x, offset(0x102, 0), 4).bytes == initial(bar: 2, 0..<4))
             #expect(pread(&x, offset(0xFF, 0), 4).result == .failure(.einval))
+        case .offsetFromShift:
+            // On the shift layout it decodes what the correct device decodes.
+            #expect(pread(&x, offset(2, 0), 4).bytes == initial(bar: 2, 0..<4))
+            var t = device { $0.regionTable = handTable }
+            var tX = device(m) { $0.regionTable = handTable }
+            #expect(pread(&t, 0x1_0000_0000_A000, 4).bytes == initial(bar: 2, 0..<4))
+            #expect(pread(&t, offset(2, 0), 4).result == .failure(.einval))  // in no region of the table
+            #expect(pread(&tX, 0x1_0000_0000_A000, 4).result == .failure(.einval))  // 1 << 48 + 0xA000: absent BAR1
+            #expect(pread(&tX, offset(2, 0), 4).bytes == initial(bar: 2, 0..<4))
+            #expect(try tX.regionInfo(index: 2, argsz: 32).offset == 0x1_0000_0000_A000)
+        case .regionInfoShiftBase:
+            #expect(try x.regionInfo(index: 2, argsz: 32).offset == 2 << 48)
+            var t = device { $0.regionTable = handTable }
+            var tX = device(m) { $0.regionTable = handTable }
+            #expect(try t.regionInfo(index: 2, argsz: 32).offset == 0x1_0000_0000_A000)
+            #expect(try tX.regionInfo(index: 2, argsz: 32).offset == 2 << 48)
+            #expect(try tX.regionInfo(index: 7, argsz: 32).offset == 0x4_0000_0001_3000)  // config: right
+            #expect(try t.regionInfo(index: 7, argsz: 32).offset == 0x4_0000_0001_3000)
+            #expect(pread(&tX, 0x1_0000_0000_A000, 4).bytes == initial(bar: 2, 0..<4))  // transfers: right
         }
     }
+
+    /// Region i at slot s(i) * (2^48 + 0x3000) + 0x7000, slots 3,6,1,7,0,5,2,4: BAR2 at
+    /// 0x1_0000_0000_A000, config at 0x4_0000_0001_3000.
+    let handTable = RegionTable(
+        bases: [3, 6, 1, 7, 0, 5, 2, 4].map { UInt64($0) * ((1 << 48) + 0x3000) + 0x7000 }, span: 1 << 48)
 }

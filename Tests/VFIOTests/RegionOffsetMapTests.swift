@@ -37,4 +37,22 @@ import Testing
         #expect(map.kernelOffset(model: 2 << 48 | 1 << 40) == 2 << 48 | 1 << 40)   // would spill into region 3
         #expect(map.locate(kernel: 8 << 40) == nil)                                 // past the last region's span
     }
+
+    /// A kernel whose region bases come from a table (not `index << shift`, shuffled, no power
+    /// of two apart): model offsets reach each region at the base region info reported, and
+    /// kernel positions come back as model offsets. A map that assumed the shift would send
+    /// `2 << 48 + 0x123` unchanged, into no region of this kernel.
+    @Test func tableBasesFromTheKernelAreWhereModelOffsetsGo() {
+        let bases: [UInt32: UInt64] = [0: 0x3_0000_0000_7000, 2: 0x1_0000_0000_A000, 7: 0x4_0000_0001_3000]
+        let regions = Dictionary(uniqueKeysWithValues: bases.map { ($0.key, RegionInfo(index: $0.key, offset: $0.value, size: 0x2000, flags: [.read, .write])) })
+        let map = RegionOffsetMap(modelShift: 48, regions: regions)
+        #expect(map.span == 0x1_0000_0000_C000)  // the smallest gap: 0x4_0000_0001_3000 - 0x3_0000_0000_7000
+        #expect(map.kernelOffset(model: 2 << 48 | 0x123) == 0x1_0000_0000_A123)
+        #expect(map.kernelOffset(model: 2 << 48 | 0x123) != 2 << 48 | 0x123)
+        #expect(map.kernelOffset(model: 7 << 48 | 0x4) == 0x4_0000_0001_3004)
+        #expect(map.kernelOffset(model: 0x10) == 0x3_0000_0000_7010)
+        #expect(map.modelOffset(kernel: 0x1_0000_0000_A123) == 2 << 48 | 0x123)
+        #expect(map.locate(kernel: 0x4_0000_0001_3004)! == (7, 0x4))
+        #expect(map.kernelOffset(model: 5 << 48) == 5 << 48)  // a region the kernel did not report: unchanged
+    }
 }

@@ -41,6 +41,8 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
     case handleReadBeforeCopy = "handle-read-before-copy"
     case barEndU32 = "bar-end-u32"
     case regionIndexU8 = "region-index-u8"
+    case offsetFromShift = "offset-from-shift"
+    case regionInfoShiftBase = "region-info-shift-base"
 
     public var description: String { rawValue }
 
@@ -52,7 +54,8 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
         case .writeFragmented: .write3
         case .globalStorePool: .life1
         case .initFailureLeaksDevice: .life2
-        case .offsetShift40, .positionMask47: .off1
+        case .offsetShift40, .positionMask47, .offsetFromShift: .off1
+        case .regionInfoShiftBase: .info2
         case .pageCrossOffByOne: .write2
         case .maxstblOffByOne: .write1
         case .noClamp, .clampAfterWriteChecks: .bar3
@@ -147,6 +150,10 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
             "compares the low 32 bits of the position with the BAR length, so pos = len of a BAR above 4 GiB is accepted"
         case .regionIndexU8:
             "decodes the region index of a transfer into 8 bits, so index 0x100 + i is region i"
+        case .offsetFromShift:
+            "decodes transfers with index << shift although region info reports the bases of a region table"
+        case .regionInfoShiftBase:
+            "reports BAR bases in region info as index << shift although transfers decode with a region table"
         }
     }
 
@@ -161,8 +168,15 @@ public enum Mutant: String, CaseIterable, Codable, Sendable, Hashable, CustomStr
         case .offsetShift40: "review thread: the generic 40-bit region shift cannot hold a 256 TiB BAR"
         case .romIndexAccepted: "review thread: no regions beyond config space and the BARs are supported"
         case .regionInfoMmap: "review thread: the ISM device does not support mmap"
+        case .offsetFromShift, .regionInfoShiftBase: "a region layout from a table (a maple tree of regions), where index << shift is no longer a base"
         default: nil
         }
+    }
+
+    /// Whether the defect shows only on a device whose region bases come from a table
+    /// (`DeviceConfig.regionTable`): with the shift layout it computes the same bases.
+    public var needsRegionTable: Bool {
+        self == .offsetFromShift || self == .regionInfoShiftBase
     }
 
     /// The host byte orders on which the mutant is expected to be observable.

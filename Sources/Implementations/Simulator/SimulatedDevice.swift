@@ -45,6 +45,11 @@ public struct SimulatedDevice: ISMAccess, Sendable {
 
     let shift: UInt64
     let positionMask: UInt64
+    /// The region bases transfers decode with when the device has a base table (nil: the shift).
+    let decodeBases: [UInt64]?
+    /// The region bases region info reports when the device has a base table.
+    let reportedBases: [UInt64]?
+    let tableSpan: UInt64
 
     public init(config: DeviceConfig, mutant: Mutant? = nil) {
         self.config = config
@@ -61,6 +66,10 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         let s: UInt64 = (config.profile == .ism && mutant == .offsetShift40) ? 40 : config.profile.regionShift
         shift = s
         positionMask = mutant == .positionMask47 ? (1 << 47) - 1 : (1 << s) - 1
+        let table = config.regionTable
+        decodeBases = mutant == .offsetFromShift ? nil : table?.bases
+        reportedBases = mutant == .regionInfoShiftBase ? nil : table?.bases
+        tableSpan = table?.span ?? 0
     }
 
     /// Back to the state right after `init`: initial memory and config space, position 0,
@@ -116,18 +125,20 @@ public struct SimulatedDevice: ISMAccess, Sendable {
     public mutating func regionInfo(index: UInt32, argsz: UInt32) throws(AccessError) -> RegionInfo {
         if argsz < RegionIndex.regionInfoFixedSize && mutant != .argszUnchecked { throw .einval }
         let base = UInt64(index) << shift
+        let tableBase = index < 8 ? config.regionTable?.bases[Int(index)] : nil
         switch index {
         case RegionIndex.config:
-            let offset = mutant == .configOffsetShift40 ? UInt64(index) << 40 : base
+            let offset = mutant == .configOffsetShift40 ? UInt64(index) << 40 : tableBase ?? base
             return RegionInfo(index: index, offset: offset, size: config.configSize, flags: [.read, .write])
         case RegionIndex.bars:
             let size = config.barLengths[Int(index)]
             var flags: RegionFlags = []
             if size != 0 || mutant == .flagsOnZeroSizeBar { flags = [.read, .write] }
             if size != 0 && mutant == .regionInfoMmap { flags.insert(.mmap) }
-            return RegionInfo(index: index, offset: base, size: size, flags: flags)
+            let offset = reportedBases.map { $0[Int(index)] } ?? base
+            return RegionInfo(index: index, offset: offset, size: size, flags: flags)
         case RegionIndex.rom where mutant == .romIndexAccepted:
-            return RegionInfo(index: index, offset: base, size: 0, flags: [])
+            return RegionInfo(index: index, offset: tableBase ?? base, size: 0, flags: [])
         default:
             throw .einval
         }
@@ -192,8 +203,16 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         if count > Self.maxRWCount { count = Self.maxRWCount }
         if count == 0 && mutant != .zeroCountAfterDecode { return 0 }
 
-        let index = mutant == .regionIndexU8 ? (offset >> shift) & 0xFF : offset >> shift
-        let pos = offset & positionMask
+        var index = mutant == .regionIndexU8 ? (offset >> shift) & 0xFF : offset >> shift
+        var pos = offset & positionMask
+        if let bases = decodeBases {
+            // The region whose [base, base + span) holds the offset; none: no region (EINVAL).
+            index = .max
+            for i in 0..<bases.count where offset >= bases[i] && offset - bases[i] < tableSpan {
+                index = UInt64(i)
+                pos = offset - bases[i]
+            }
+        }
         switch index {
         case UInt64(RegionIndex.config):
             if count == 0 { return 0 }  // zero-count-after-decode: checked once the index is known

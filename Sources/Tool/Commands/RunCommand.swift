@@ -23,7 +23,7 @@ struct Run: ParsableCommand {
     @Option(help: "Driver profile: ism or vfio-pci.")
     var profile: ProfileArgument = .ism
 
-    @Option(help: "Device: ism (BAR0 256 TiB, BAR2 8 KiB, maxstbl 4096, relaxed store blocks) or drawn (a shape drawn from --seed: any BARs present, lengths from 4 KiB to 256 TiB, maxstbl 128...4096, config space 256 or 4096, relaxed or strict store blocks).")
+    @Option(help: "Device: ism (BAR0 256 TiB, BAR2 8 KiB, maxstbl 4096, relaxed store blocks) or drawn (a shape drawn from --seed: any BARs present, lengths from 4 KiB to 256 TiB, maxstbl 128...4096, config space 256 or 4096, relaxed or strict store blocks) or table (the ism device with its region bases from a table drawn from --seed, not index << shift: shuffled, no power of two apart, gaps between regions).")
     var device: DeviceShapeArgument = .ism
 
     @OptionGroup var sequence: SequenceOptions
@@ -49,6 +49,7 @@ struct Run: ParsableCommand {
         if self.device == .drawn {
             device = DeviceShapes.draw(seed: budget.seed, count: 1, byteOrder: byteOrder.value, profile: profile.value)[0]
         }
+        if self.device == .table { device = DeviceShapes.withRegionTable(device, seed: budget.seed) }
         let diff = MutantKillRun.differential(config: device, mutant: m)
         let kind = MutantKillRun.kind(mutant: m)
         let b = budget.budget(defaultSeconds: 10)
@@ -60,7 +61,7 @@ struct Run: ParsableCommand {
         let progress = ProgressLine(quiet: quiet || worker)
         if !quiet && !worker {
             printError("ismkit run: \(kind) vs model, \(device.profile.rawValue) profile, \(device.hostByteOrder.rawValue)-endian host, seed \(budget.seed), \(b)\(parallel.note)")
-            if self.device == .drawn { printError("device: \(device.shapeSummary)") }
+            if self.device != .ism { printError("device: \(device.shapeSummary)") }
         }
         let clock = ContinuousClock()
         let started = clock.now

@@ -15,6 +15,7 @@ struct FindingRecord: Codable {
     var operationsBefore: Int?
     var detail: String
     var regionShift: UInt64
+    var regionTable: RegionTable?
     var reproducer: String?
 
     init(_ f: Finding) {
@@ -28,12 +29,13 @@ struct FindingRecord: Codable {
         operationsBefore = f.operationsBefore
         detail = f.detail
         regionShift = f.layout.regionShift
+        regionTable = f.layout.table
         reproducer = f.reproducer
     }
 
     var finding: Finding {
         Finding(check: check, divergence: divergence, failure: failure, rule: rule, operations: operations, original: original,
                 occurrences: occurrences, operationsBefore: operationsBefore, detail: detail,
-                layout: OffsetLayout(regionShift: regionShift), reproducer: reproducer)
+                layout: OffsetLayout(regionShift: regionShift, table: regionTable), reproducer: reproducer)
     }
 }

@@ -14,9 +14,10 @@ enum ByteOrderArgument: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `--profile ism|vfio-pci`.
-/// `--device`: the fixed ISM device, or a device shape drawn from the run's seed (`DeviceShapes`).
+/// `--device`: the fixed ISM device, a device shape drawn from the run's seed (`DeviceShapes`),
+/// or the ISM device with its region bases from a table drawn from the seed.
 enum DeviceShapeArgument: String, ExpressibleByArgument, CaseIterable {
-    case ism, drawn
+    case ism, drawn, table
 }
 
 enum ProfileArgument: String, ExpressibleByArgument, CaseIterable {
