@@ -35,6 +35,10 @@ extern "C" {
 #define ISMKIT_CAP_HANDLE_RECOVERY 0x08u /* recover_handle */
 #define ISMKIT_CAP_SEEK 0x10u            /* read, write and seek at a file position */
 #define ISMKIT_CAP_HANDLE_CHANGE 0x20u   /* honours ISMKIT_FAULT_HANDLE_CHANGE */
+#define ISMKIT_CAP_REGION_TABLE 0x40u    /* takes region bases from struct ismkit_config's table */
+
+/* How many regions a region table lists: BAR0..BAR5, the ROM (index 6) and config space (7). */
+#define ISMKIT_REGION_COUNT 8
 
 /* The device the access layer drives (ismkit's DeviceConfig, ism profile). */
 struct ismkit_config {
@@ -45,6 +49,19 @@ struct ismkit_config {
 	uint64_t content_seed;     /* seeds the initial device bytes (see ismkit_initial_byte) */
 	int32_t strict_store_blocks; /* 0 relaxed (default), 1 strict PCISTB rules (R-WRITE-4) */
 	int32_t reserved;
+	/*
+	 * The region layout (appended in ABI version 1, so the fields above keep their offsets).
+	 * region_span 0: region `index` starts at offset index << 48 (SPEC R-OFF-1). Otherwise the
+	 * bases come from the table: region i owns [region_bases[i], region_bases[i] + region_span)
+	 * and answers region info with offset region_bases[i]; an offset in no listed range names
+	 * no region (-EINVAL, R-OFF-3). region_span is a power of two >= every BAR and the config
+	 * space, the ranges do not overlap, and the bases need not be in index order. ismkit sets
+	 * region_span only for an implementation announcing ISMKIT_CAP_REGION_TABLE; one without
+	 * the bit always sees 0 and zero bases. An implementation that announces it must take every
+	 * base from the table, never from a shift, whenever region_span != 0.
+	 */
+	uint64_t region_span;
+	uint64_t region_bases[ISMKIT_REGION_COUNT];
 };
 
 /* A fault injected into one call (ismkit's Fault). */

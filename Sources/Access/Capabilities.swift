@@ -13,6 +13,8 @@ public struct Capabilities: Hashable, Sendable, Codable {
     public var seek: Bool
     /// It accepts `Fault.handleChange`: the function handle changing inside an operation.
     public var midOperationHandleChange: Bool
+    /// It takes region bases from a table (`DeviceConfig.regionTable`), not only `index << shift`.
+    public var regionTable: Bool
     /// The byte order of the host the implementation runs on.
     public var hostByteOrder: ByteOrder
     /// Which driver's semantics it claims (SPEC §9).
@@ -20,8 +22,9 @@ public struct Capabilities: Hashable, Sendable, Codable {
 
     public init(
         trace: Bool, faults: Bool, lifecycle: Bool, handleRecovery: Bool, seek: Bool = true,
-        midOperationHandleChange: Bool = false, hostByteOrder: ByteOrder, profile: Profile
+        midOperationHandleChange: Bool = false, regionTable: Bool = false, hostByteOrder: ByteOrder, profile: Profile
     ) {
+        self.regionTable = regionTable
         self.midOperationHandleChange = midOperationHandleChange
         self.trace = trace
         self.faults = faults

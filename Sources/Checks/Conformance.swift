@@ -69,6 +69,10 @@ public struct ConformanceOptions: Sendable {
     /// Store-block rejections: device faults on writes (`GeneratorOptions.storeRejections`) and
     /// the drawn devices with strict store blocks (off, they are relaxed).
     public var storeRejections = true
+    /// For a library: campaigns also on devices whose region bases come from a table
+    /// (`regionTableDevices`) when it announces `ISMKIT_CAP_REGION_TABLE`; without the
+    /// capability the check is reported as not made. Driver sources keep the shift layout.
+    public var regionTables = true
 
     public init(budget: Budget = .operations(4000), seed: UInt64 = 1, timeout: Duration = .seconds(10),
                 reproducerDirectory: String? = "reproducers", shrinkChecks: Int = 400, lifecycle: Bool = true,
@@ -267,12 +271,23 @@ public enum Conformance {
         }
 
         mutating func differential(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
-            let devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
-                .map { d in var d = d; if !options.storeRejections { d.storeBlocks = .relaxed }; return d }
+            var devices = Conformance.campaignDevices(byteOrder, seed: options.seed, shapes: options.deviceShapes)
             let capabilities = try? make(devices[0]).capabilities
+            // A library that takes region bases from a table also runs on table devices; one
+            // that does not announce it gets that check reported as not made.
+            var tableNotMade: String?
+            let plainCount = devices.count
+            if case .library = target, options.regionTables, let capabilities {
+                if capabilities.regionTable {
+                    devices += Conformance.regionTableDevices(byteOrder, seed: options.seed)
+                } else {
+                    tableNotMade = "the library does not announce ISMKIT_CAP_REGION_TABLE: region bases from a table are not checked"
+                }
+            }
+            devices = devices.map { d in var d = d; if !options.storeRejections { d.storeBlocks = .relaxed }; return d }
             var stop = false
             for (i, device) in devices.enumerated() {
-                let name = "differential (device \(i + 1))"
+                let name = i < plainCount ? "differential (device \(i + 1))" : Conformance.regionTableCheck + " (device \(i + 1 - plainCount))"
                 if stop {
                     checks.append(ConformanceCheck(name: name, findings: [], notMade: "an earlier device already diverged", seconds: 0))
                     continue
@@ -288,18 +303,19 @@ public enum Conformance {
                     }
                     budget = .seconds(share)
                 }
-                check(name) { r in r.campaign(device: device, index: i, budget: budget, capabilities: capabilities, make: make, stop: &stop) }
+                check(name) { r in r.campaign(device: device, index: i, name: name, budget: budget, capabilities: capabilities, make: make, stop: &stop) }
             }
+            if let tableNotMade { checks.append(ConformanceCheck(name: Conformance.regionTableCheck, findings: [], notMade: tableNotMade, seconds: 0)) }
         }
 
-        mutating func campaign(device: DeviceConfig, index i: Int, budget: Budget, capabilities: Capabilities?,
+        mutating func campaign(device: DeviceConfig, index i: Int, name: String, budget: Budget, capabilities: Capabilities?,
                                make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess, stop: inout Bool) {
             do {
                 let diff = Differential(config: device, compareTrace: true) { () throws(AccessError) in try make(device) }
                 var campaign = Campaign(differential: diff, options: Conformance.generatorOptions(capabilities, options), seed: options.seed &+ UInt64(i),
                                         budget: budget, sequenceLength: options.sequenceLength)
                 campaign.shrink = .init(checks: options.shrinkChecks)
-                campaign.check = "differential (device \(i + 1))"
+                campaign.check = name
                 campaign.progress = options.progress
                 campaign.progressInterval = options.progressInterval
                 let result: CampaignResult

@@ -13,6 +13,16 @@ extension Conformance {
         devices(order) + (shapes ? DeviceShapes.draw(seed: seed, count: drawnShapes, byteOrder: order) : [])
     }
 
+    /// The fixed devices (`devices`) with their region bases from tables drawn from `seed`
+    /// (`DeviceShapes.regionTable`, bases out of index order, odd page gaps): what a library
+    /// announcing `ISMKIT_CAP_REGION_TABLE` also runs on, after the campaign devices.
+    public static func regionTableDevices(_ order: ByteOrder, seed: UInt64) -> [DeviceConfig] {
+        devices(order).enumerated().map { DeviceShapes.withRegionTable($0.element, seed: seed &+ UInt64($0.offset)) }
+    }
+
+    /// The name of the check that runs the region-table devices, or says why they did not run.
+    public static let regionTableCheck = "differential (region bases from a table)"
+
     /// What the generator may draw for an implementation: the mid-operation faults only when it
     /// declares it accepts them (not a library without `ISMKIT_CAP_HANDLE_CHANGE`) and the run
     /// asks for them; the shape edges when the run draws shapes.

@@ -34,7 +34,7 @@ public struct GoldenModel: ISMAccess, Sendable {
     public var capabilities: Capabilities {
         Capabilities(
             trace: true, faults: true, lifecycle: true, handleRecovery: true, seek: true,
-            midOperationHandleChange: true, hostByteOrder: config.hostByteOrder, profile: config.profile)
+            midOperationHandleChange: true, regionTable: true, hostByteOrder: config.hostByteOrder, profile: config.profile)
     }
 
     public mutating func takeTrace(into events: inout [TraceEvent]) {

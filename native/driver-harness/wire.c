@@ -111,6 +111,19 @@ void ismk_config_from_args(char **args, struct ismkit_config *cfg)
 	cfg->strict_store_blocks = atoi(args[10]);
 }
 
+int ismkit_wire_parse_config(char **args, int n, struct ismkit_config *cfg)
+{
+	if (n != ISMKIT_WIRE_CONFIG_NUMBERS && n != ISMKIT_WIRE_CONFIG_NUMBERS + 1 + ISMKIT_REGION_COUNT)
+		return -1;
+	ismk_config_from_args(args, cfg);
+	if (n == ISMKIT_WIRE_CONFIG_NUMBERS)
+		return 0;
+	cfg->region_span = strtoull(args[ISMKIT_WIRE_CONFIG_NUMBERS], NULL, 10);
+	for (int i = 0; i < ISMKIT_REGION_COUNT; i++)
+		cfg->region_bases[i] = strtoull(args[ISMKIT_WIRE_CONFIG_NUMBERS + 1 + i], NULL, 10);
+	return cfg->region_span ? 0 : -1;
+}
+
 int ismkit_wire_parse_fault(const char *tok, struct ismkit_fault *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -553,7 +566,7 @@ static char *read_line(void)
 	}
 }
 
-#define MAX_TOKENS 16
+#define MAX_TOKENS 24
 
 /* PAIR (docs/wire-protocol.md): defined by the driver-source harness's concurrency.c only. */
 extern void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, char **tok, int nt) __attribute__((weak));
@@ -635,15 +648,11 @@ static int run_loop(const struct ismkit_api *api, const char *path)
 		nt = split(line, tok, MAX_TOKENS);
 		if (nt == 0)
 			continue;
-		if (strcmp(tok[0], "CONFIG") == 0 && nt == 12 && !have_config) {
-			memset(&config, 0, sizeof(config));
-			for (int i = 0; i < 6; i++)
-				config.bar_lengths[i] = strtoull(tok[1 + i], NULL, 10);
-			config.config_size = strtoull(tok[7], NULL, 10);
-			config.maxstbl = strtoull(tok[8], NULL, 10);
-			config.peer_maxstbl = strtoull(tok[9], NULL, 10);
-			config.content_seed = strtoull(tok[10], NULL, 10);
-			config.strict_store_blocks = atoi(tok[11]);
+		if (strcmp(tok[0], "CONFIG") == 0 && !have_config && ismkit_wire_parse_config(tok + 1, nt - 1, &config) == 0) {
+			if (config.region_span && !(api->capabilities() & ISMKIT_CAP_REGION_TABLE)) {
+				fprintf(stderr, "loop: %s: a region table needs ISMKIT_CAP_REGION_TABLE\n", path);
+				return 2;
+			}
 			have_config = 1;
 			continue;
 		}
@@ -820,18 +829,14 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 		if (is(cmd, "CONFIG")) {
 			struct ismkit_config c;
 			int err = 0;
-			if (nt != 12 || a) {
-				protocol_error("CONFIG takes 11 numbers and comes once");
+			if (a || ismkit_wire_parse_config(tok + 1, nt - 1, &c)) {
+				protocol_error("CONFIG takes 11 numbers (or 11, a region span and 8 bases) and comes once");
 				continue;
 			}
-			memset(&c, 0, sizeof(c));
-			for (int i = 0; i < 6; i++)
-				c.bar_lengths[i] = strtoull(tok[1 + i], NULL, 10);
-			c.config_size = strtoull(tok[7], NULL, 10);
-			c.maxstbl = strtoull(tok[8], NULL, 10);
-			c.peer_maxstbl = strtoull(tok[9], NULL, 10);
-			c.content_seed = strtoull(tok[10], NULL, 10);
-			c.strict_store_blocks = atoi(tok[11]);
+			if (c.region_span && !(api->capabilities() & ISMKIT_CAP_REGION_TABLE)) {
+				protocol_error("CONFIG with a region table needs ISMKIT_CAP_REGION_TABLE");
+				continue;
+			}
 			config = c;
 			a = api->open(&c, &err);
 			respond(api, a, a ? 0 : -(err ? err : EIO), NULL, 0, "-");

@@ -16,8 +16,14 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name);
 
 /* A request's byte field ('-' = zeros, else exactly 2n hex digits) into buf; 0 on success. */
 int ismkit_wire_parse_bytes(const char *tok, unsigned char *buf, size_t n);
-/* The 11 numbers of a CONFIG request (as a check mode's arguments) into cfg. */
+/* The numbers of a CONFIG request without a region table. */
+#define ISMKIT_WIRE_CONFIG_NUMBERS 11
+
+/* The 11 numbers of a CONFIG request (as a check mode's arguments) into cfg (shift layout). */
 void ismk_config_from_args(char **args, struct ismkit_config *cfg);
+/* A CONFIG request's n numbers into cfg: the 11, optionally followed by a region span (not 0)
+ * and ISMKIT_REGION_COUNT bases; 0 on success, -1 for another count or a zero span. */
+int ismkit_wire_parse_config(char **args, int n, struct ismkit_config *cfg);
 /* A request's fault field (docs/wire-protocol.md) into f; 0 on success. */
 int ismkit_wire_parse_fault(const char *tok, struct ismkit_fault *f);
 

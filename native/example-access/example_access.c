@@ -2,7 +2,7 @@
  * example_access.c: a small user-space access layer for an ism-vfio-pci device, written
  * against include/ismkit_access.h. It keeps the device in memory (pages written so far, the
  * rest from ismkit_initial_byte) and follows the access rules of SPEC.md: 48-bit region
- * offsets, aligned 8/4/2/1 loads copied byte-transparently, one store block per write,
+ * offsets (or, when ismkit passes a region table, the table's bases and span), aligned 8/4/2/1 loads copied byte-transparently, one store block per write,
  * config space in 4/2/1 pieces, injected faults, a second device with its own pool.
  *
  * Build: cc -shared -fPIC -I include native/example-access/example_access.c -o libexample.so
@@ -45,7 +45,8 @@ int ismkit_abi_version(void) { return ISMKIT_ABI_VERSION; }
 uint32_t ismkit_capabilities(void)
 {
 	return ISMKIT_CAP_TRACE | ISMKIT_CAP_FAULTS | ISMKIT_CAP_LIFECYCLE |
-	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK | ISMKIT_CAP_HANDLE_CHANGE;
+	       ISMKIT_CAP_HANDLE_RECOVERY | ISMKIT_CAP_SEEK | ISMKIT_CAP_HANDLE_CHANGE |
+	       ISMKIT_CAP_REGION_TABLE;
 }
 
 struct ismkit_access *ismkit_open(const struct ismkit_config *config, int *err)
@@ -190,6 +191,33 @@ static int64_t bar_write(struct ismkit_access *a, int bar, const unsigned char *
 	return (int64_t)count;
 }
 
+/* The region index and position of a non-negative offset: from the table when the config has
+ * one (an offset in no listed range gives an index no region has), else index << SHIFT. */
+static void decode(const struct ismkit_access *a, uint64_t off, uint64_t *index, uint64_t *pos)
+{
+	if (a->cfg.region_span == 0) {
+		*index = off >> SHIFT;
+		*pos = off & POS_MASK;
+		return;
+	}
+	for (int i = 0; i < ISMKIT_REGION_COUNT; i++) {
+		uint64_t b = a->cfg.region_bases[i];
+		if (off >= b && off - b < a->cfg.region_span) {
+			*index = (uint64_t)i;
+			*pos = off - b;
+			return;
+		}
+	}
+	*index = UINT64_MAX;
+	*pos = 0;
+}
+
+/* Where region `index` starts (region info's offset). */
+static uint64_t region_base(const struct ismkit_access *a, uint32_t index)
+{
+	return a->cfg.region_span ? a->cfg.region_bases[index] : (uint64_t)index << SHIFT;
+}
+
 static int64_t transfer(struct ismkit_access *a, unsigned char *buf, uint64_t count, uint64_t off,
 			bool wr, const struct ismkit_fault *fault)
 {
@@ -201,7 +229,8 @@ static int64_t transfer(struct ismkit_access *a, unsigned char *buf, uint64_t co
 		return 0;
 	a->fault = fault;
 	a->issued = 0;
-	uint64_t index = off >> SHIFT, pos = off & POS_MASK;
+	uint64_t index, pos;
+	decode(a, off, &index, &pos);
 	if (index == CONFIG_INDEX)
 		return config_rw(a, buf, count, pos, wr);
 	if (index > 5 || a->cfg.bar_lengths[index] == 0)
@@ -259,14 +288,14 @@ int ismkit_region_info(struct ismkit_access *a, uint32_t index, uint32_t argsz,
 	if (argsz < 32)
 		return -EINVAL;
 	if (index == CONFIG_INDEX) {
-		out->offset = (uint64_t)index << SHIFT;
+		out->offset = region_base(a, index);
 		out->size = a->cfg.config_size;
 		out->flags = 3;
 		return 0;
 	}
 	if (index > 5)
 		return -EINVAL;
-	out->offset = (uint64_t)index << SHIFT;
+	out->offset = region_base(a, index);
 	out->size = a->cfg.bar_lengths[index];
 	out->flags = out->size ? 3 : 0;
 	return 0;

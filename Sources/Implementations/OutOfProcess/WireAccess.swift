@@ -38,6 +38,9 @@ public struct WireAccess: ISMAccess {
     /// time-out and device) is taken and sent `RESET` instead of starting a new one, and this
     /// instance's process goes back to the pool when its last copy goes away, unless it broke.
     /// A `RESET` that does not answer OK drops that process and starts a fresh one.
+    /// A device with a region table (`DeviceConfig.regionTable`) is sent only to an
+    /// implementation announcing the capability (`ISMKIT_CAP_REGION_TABLE`); one without it
+    /// throws `Errno.notSupported` (EOPNOTSUPP) and is not configured at all.
     public init(command: [String], config: DeviceConfig, timeout: Duration = .seconds(10),
                 environment: [String: String] = [:], reuse: IdleProcessPool? = nil) throws(AccessError) {
         let line = Self.configRequest(config)
@@ -52,14 +55,20 @@ public struct WireAccess: ISMAccess {
         let p = try PrestartedProcesses.shared.take(arguments: command, environment: environment, timeout: timeout)
         try p.greet()
         connection = Connection(process: p, capabilities: Self.capabilities(p))
+        if config.regionTable != nil && !connection.capabilities.regionTable {
+            try? connection.process.finish()
+            throw .errno(.notSupported)
+        }
         _ = try call(line)
         if let reuse { connection.reuse = (reuse, key) }
     }
 
-    /// The `CONFIG` request for `config`.
+    /// The `CONFIG` request for `config`: with a region table, its span and eight bases follow
+    /// the eleven numbers (docs/wire-protocol.md).
     static func configRequest(_ config: DeviceConfig) -> String {
         let bars = config.barLengths.map(String.init).joined(separator: " ")
-        return "CONFIG \(bars) \(config.configSize) \(config.maxstbl) \(config.peerMaxstbl) \(config.contentSeed) \(config.storeBlocks == .strict ? 1 : 0)"
+        let table = config.regionTable.map { t in " \(t.span) " + t.bases.map(String.init).joined(separator: " ") } ?? ""
+        return "CONFIG \(bars) \(config.configSize) \(config.maxstbl) \(config.peerMaxstbl) \(config.contentSeed) \(config.storeBlocks == .strict ? 1 : 0)" + table
     }
 
     private static func capabilities(_ p: WireProcess) -> Capabilities {
@@ -68,7 +77,7 @@ public struct WireAccess: ISMAccess {
         return Capabilities(
             trace: caps & 0x01 != 0, faults: caps & 0x02 != 0, lifecycle: caps & 0x04 != 0,
             handleRecovery: caps & 0x08 != 0, seek: caps & 0x10 != 0, midOperationHandleChange: caps & 0x20 != 0,
-            hostByteOrder: order, profile: .ism)
+            regionTable: caps & 0x40 != 0, hostByteOrder: order, profile: .ism)
     }
 
     /// A driver source built into `harness`.

@@ -56,7 +56,7 @@ public struct SimulatedDevice: ISMAccess, Sendable {
         self.mutant = mutant
         self.capabilities = Capabilities(
             trace: true, faults: true, lifecycle: true, handleRecovery: true, seek: true,
-            midOperationHandleChange: true, hostByteOrder: config.hostByteOrder, profile: config.profile)
+            midOperationHandleChange: true, regionTable: true, hostByteOrder: config.hostByteOrder, profile: config.profile)
         memory = SparseMemory(seed: config.contentSeed)
         lifecycle = DriverLifecycle(
             globalPool: mutant == .globalStorePool,
