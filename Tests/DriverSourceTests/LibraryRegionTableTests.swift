@@ -2,7 +2,7 @@ import Foundation
 import ISMAccess
 import ISMChecks
 import ISMEngine
-import ISMOutOfProcess
+@testable import ISMOutOfProcess
 import Testing
 
 /// Region bases from a table over the C ABI (`struct ismkit_config`'s region_span and
@@ -105,11 +105,33 @@ extension DriverSourceTests {
         #expect(table.first?.findings.isEmpty == true)
     }
 
-    @Test func theDriverHarnessRefusesARegionTable() throws {
-        // A driver source keeps its own layout: the harness does not announce the capability,
-        // and a table CONFIG sent to it anyway is refused (BAD), never configured as a shift device.
-        let bin = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: .little)
+    /// The answer of a process started with `command` to the CONFIG line of `device`.
+    static func rawConfigAnswer(_ command: [String], _ device: DeviceConfig) throws -> String {
+        let p = try WireProcess(arguments: command, timeout: .seconds(10))
+        try p.greet()
+        let answer = try p.exchange(WireAccess.configRequest(device))
+        try? p.finish()
+        return answer
+    }
+
+    @Test func theHostsRefuseATableTheImplementationDoesNotTake() throws {
         let device = Conformance.regionTableDevices(.native, seed: 1)[0]
+        let t = try #require(device.regionTable)
+        #expect(WireAccess.configRequest(device).split(separator: " ").count == 21)
+        #expect(WireAccess.configRequest(Conformance.devices(.native)[0]).split(separator: " ").count == 12)
+        // A driver source keeps its own layout: the harness does not announce the capability,
+        // and a table CONFIG sent to it anyway is refused (BAD), never taken as a shift device.
+        let bin = try HarnessBuilder.build(driverSource: try Shared.driver("merged"), variant: .little)
+        #expect(try Self.rawConfigAnswer(bin.command, device).hasPrefix("BAD "))
+        #expect(try Self.rawConfigAnswer(bin.command, .ism()).hasPrefix("OK "))
         #expect(throws: AccessError.errno(.notSupported)) { _ = try WireAccess(harness: bin, config: device) }
+        // The library host: refused for a library without the bit, taken by the example.
+        let host = try HarnessBuilder.buildLibraryHost()
+        let noCap = try Self.exampleCopy("no-table-cap-raw", [(" |\n\t       ISMKIT_CAP_REGION_TABLE;", ";")])
+        #expect(try Self.rawConfigAnswer([host, noCap], device).hasPrefix("BAD "))
+        let example = try Self.exampleCopy("example-raw", [])
+        #expect(try Self.rawConfigAnswer([host, example], device).hasPrefix("OK "))
+        var a = try WireAccess(libraryHost: host, library: example, config: device)
+        #expect(try a.regionInfo(index: 7, argsz: 32).offset == t.bases[7])
     }
 }
