@@ -15,6 +15,11 @@
  * Buffers are exact-size: an implementation must not touch a byte outside [buf, buf+count).
  * Offsets are 64-bit file offsets as the caller passes them (bit 63 set = negative offset).
  * Every function is called from one thread; no function is called after ismkit_close.
+ *
+ * Additions within version 1 are appended to the structs and announced by a capability bit: a
+ * library built against an older copy of this header reads only the fields it knows and never
+ * announces the newer bits, so ismkit drives it as before (the library host is always built
+ * from this header, so it passes every field).
  */
 #ifndef ISMKIT_ACCESS_H
 #define ISMKIT_ACCESS_H
