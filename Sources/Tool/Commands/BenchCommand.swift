@@ -18,7 +18,8 @@ struct Bench: ParsableCommand {
         discussion: """
             Build with 'swift build -c release'. Without --driver-source: model alone vs model + simulator. \
             With --driver-source main.c: for each byte order, the driver-source conformance campaign \
-            (checked operations/s, as 'ismkit conform --no-lifecycle' runs it) vs the same operations run by \
+            (checked operations/s, as 'ismkit conform --no-lifecycle --concurrency-pairs 0' runs it: the \
+            differential campaigns, not the fixed-cost checks) vs the same operations run by \
             the same harness build in a plain C loop with no checking (ISMKIT_WIRE_LOOP); each rate and their \
             ratio. --operations defaults to 200000 there.
             """
@@ -79,7 +80,8 @@ struct Bench: ParsableCommand {
             var loop = 0.0
             var loopNoReset = 0.0
             for _ in 0..<repeats {
-                let options = ConformanceOptions(budget: .operations(operations), seed: seed, reproducerDirectory: nil, lifecycle: false)
+                var options = ConformanceOptions(budget: .operations(operations), seed: seed, reproducerDirectory: nil, lifecycle: false)
+                options.concurrencyPairs = 0  // its pair runs are not the campaign's operations (make conform-concurrency-bench times it)
                 let r = try Conformance.run(.driverSource(path: path), byteOrder: order, options: options)
                 if let f = r.findings.first { throw UsageError("benchmark run found something (\(f.headline)): benchmark a conforming source") }
                 checked = max(checked, r.operationsPerSecond)
