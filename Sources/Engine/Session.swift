@@ -64,18 +64,26 @@ public struct Session<Impl: ISMAccess> {
             for (k, op) in window.enumerated() {
                 let index = firstIndex + compared
                 compared += 1
-                guard k < results.count else {
-                    let why = Breakage.protocolError("the implementation answered \(results.count) of \(window.count) operations")
-                    return (compared, finish(Divergence(index: index, operation: op, aspect: .broken, rule: model.lastDecision.rule,
-                                                         expected: "an answer", actual: why.description, failure: why)))
-                }
-                let d = compare(op, index: index, entry: k)
-                rules.formUnion(model.lastDecision.cited)
-                if let d { return (compared, finish(d)) }
+                if let d = judge(op, index: index, entry: k, sent: window.count, rules: &rules) { return (compared, d) }
             }
             rest = rest[end...]
         }
         return (compared, nil)
+    }
+
+    /// Judges entry `entry` of the last batch's results (`sent` operations were sent) against
+    /// what the model does for `op`: a missing answer is the implementation's breakage;
+    /// adds the rules the model cites. The finished divergence, or nil.
+    private mutating func judge(_ op: Operation, index: Int, entry: Int, sent: Int, rules: inout RuleSet) -> Divergence? {
+        guard entry < results.count else {
+            let why = Breakage.protocolError("the implementation answered \(results.count) of \(sent) operations")
+            return finish(Divergence(index: index, operation: op, aspect: .broken, rule: model.lastDecision.rule,
+                                     expected: "an answer", actual: why.description, failure: why))
+        }
+        let d = compare(op, index: index, entry: entry)
+        rules.formUnion(model.lastDecision.cited)
+        guard let d else { return nil }
+        return finish(d)
     }
 
     /// Runs several operation sequences, each from a fresh device and model, as one batch on
@@ -98,15 +106,8 @@ public struct Session<Impl: ISMAccess> {
             for entry in start..<end {
                 let op = ops[ops.startIndex + entry]
                 let index = entry - start
-                guard entry < results.count else {
-                    if entry == start, freshBefore.contains(start) { return (j, nil) }  // no fresh device for this one
-                    let why = Breakage.protocolError("the implementation answered \(results.count) of \(ops.count) operations")
-                    return (j, finish(Divergence(index: index, operation: op, aspect: .broken, rule: model.lastDecision.rule,
-                                                 expected: "an answer", actual: why.description, failure: why)))
-                }
-                let d = compare(op, index: index, entry: entry)
-                rules.formUnion(model.lastDecision.cited)
-                if let d { return (j, finish(d)) }
+                if entry >= results.count, entry == start, freshBefore.contains(start) { return (j, nil) }  // no fresh device for this one
+                if let d = judge(op, index: index, entry: entry, sent: ops.count, rules: &rules) { return (j, d) }
             }
         }
         return (starts.count, nil)
