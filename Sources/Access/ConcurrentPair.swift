@@ -99,4 +99,57 @@ public struct PairObservation: Hashable, Sendable {
 public protocol ConcurrentAccess: ISMAccess {
     /// Runs the pair on this device (its fd 1 is the fd of the other methods).
     mutating func runPair(_ pair: ConcurrentPair) throws(AccessError) -> PairObservation
+    /// Whether `runPairs` can run several pair runs, each on a fresh device, as one batch.
+    var runsPairsInBatch: Bool { get }
+    /// Runs pair runs, each on a fresh device, as one batch (below).
+    mutating func runPairs(_ runs: [PairRun], into answers: inout [PairRunAnswer]) throws(AccessError)
+}
+
+/// One run of a pair on a fresh device, as a batch of pair runs sends it: the set-up
+/// operations, the pair, then a read of each device range the judgement reads back.
+public struct PairRun: Sendable {
+    public var prefix: [Operation]
+    public var pair: ConcurrentPair
+    public var readBack: [ReadBackRange]
+    public init(prefix: [Operation], pair: ConcurrentPair, readBack: [ReadBackRange]) {
+        self.prefix = prefix
+        self.pair = pair
+        self.readBack = readBack
+    }
+}
+
+/// A device range read back after a pair (`count` bytes at file offset `offset`).
+public struct ReadBackRange: Hashable, Sendable {
+    public var offset: UInt64
+    public var count: Int
+    public init(offset: UInt64, count: Int) {
+        self.offset = offset
+        self.count = count
+    }
+}
+
+/// What one `PairRun` answered: each set-up operation's outcome, the pair's observation, and
+/// each read-back's outcome with the bytes it read.
+public struct PairRunAnswer: Sendable {
+    public var prefix: [Outcome]
+    public var observation: PairObservation
+    public var readBack: [(outcome: Outcome, bytes: [UInt8])]
+    public init(prefix: [Outcome], observation: PairObservation, readBack: [(outcome: Outcome, bytes: [UInt8])]) {
+        self.prefix = prefix
+        self.observation = observation
+        self.readBack = readBack
+    }
+}
+
+extension ConcurrentAccess {
+    /// Whether `runPairs` can run several pair runs, each on a fresh device, as one batch.
+    public var runsPairsInBatch: Bool { false }
+
+    /// Runs each of `runs` on a fresh device (made fresh before each run, so an instance serves
+    /// batch after batch) in one batch, appending each answer to `answers` in order. When
+    /// the implementation breaks, the answers before that run are there and the error is
+    /// thrown: the run that broke is `runs[answers.count]`. Only where `runsPairsInBatch`.
+    public mutating func runPairs(_ runs: [PairRun], into answers: inout [PairRunAnswer]) throws(AccessError) {
+        throw .errno(.notSupported)
+    }
 }

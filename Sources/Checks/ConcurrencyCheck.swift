@@ -90,8 +90,8 @@ public enum ConcurrencyCheck {
         let positions = [start.position, 0]
         let observation = try impl.runPair(c.pair)
         var readBack: [Linearizability.ReadBack] = []
-        for r in Linearizability.readBackRanges(c.pair, positions: positions) {
-            let n = min(r.count, Limits.maxTransfer)
+        for r in readBackRanges(c.pair, positions: positions) {
+            let n = r.count
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: n + 1, alignment: 16)
             defer { buffer.deallocate() }
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -136,73 +136,197 @@ public enum ConcurrencyCheck {
         return nil
     }
 
-    /// Every hold point of every generated case, then `freeRuns` free-running runs of it, until
-    /// the first run that shows a concurrency bug, which is shrunk. Returns it (or a breakage
-    /// seen on the way) and the pair runs made. A case whose operations one after the other
-    /// already diverge from the model is skipped (the differential check reports that).
+    /// Every generated case's two operations one after the other (a case whose set-up or
+    /// sequential pair already diverges from the model is skipped: the differential check
+    /// reports that), then every hold point of every remaining case, then `freeRuns`
+    /// free-running runs of each, until the first run that shows a concurrency bug, which is
+    /// shrunk. Returns it (or a breakage seen on the way) and the pair runs made. Runs go to the
+    /// implementation in batches across cases (`runAll`); the forced phase's finding is the
+    /// first unexplained interleaving in (case, hold) order, as running them one by one gives.
     public static func search<A: ConcurrentAccess>(device: DeviceConfig, options: Options,
                                                    make: () throws(AccessError) -> A) -> (finding: Finding?, runs: Int) {
         var runs = 0
-        for var c in cases(device: device, seed: options.seed, count: options.pairs) {
-            var hold = sequentialHold
-            var boundaries = 1
-            var sequentiallyExplained = false
-            while hold == sequentialHold || hold < boundaries {
-                if Interruption.requested { return (nil, runs) }
-                if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
-                c.pair.hold = hold
-                runs += 1
-                let result: Run?
-                do { result = try run(c, device: device, make: make) } catch {
-                    if case .broken(.interrupted) = error { return (nil, runs) }
-                    return (finding(for: c, error: error, device: device), runs)
-                }
-                guard let result else { break }
-                if hold == sequentialHold {
-                    guard result.judgement.explained else { break }  // sequentially divergent
-                    sequentiallyExplained = true
-                    boundaries = result.observation.boundaries
-                    hold = 0
-                    continue
-                }
-                if !result.judgement.explained {
-                    let shrinker = PairShrinker(checks: options.shrinkChecks, regionShift: device.profile.regionShift)
-                    let (small, shrinkRuns) = shrinker.shrink(c) { concurrencyCaused($0, device: device, make: make) }
-                    runs += shrinkRuns * 2
-                    let judged = try? run(small, device: device, make: make)
-                    return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
-                }
-                hold += 1
-            }
-            guard sequentiallyExplained else { continue }
-            c.pair.hold = ConcurrentPair.freeRunning
-            for _ in 0..<options.freeRuns {
-                if Interruption.requested { return (nil, runs) }
-                if let d = options.deadline, ContinuousClock.now >= d { return (nil, runs) }
-                runs += 1
-                let result: Run?
-                do { result = try run(c, device: device, make: make) } catch {
-                    if case .broken(.interrupted) = error { return (nil, runs) }
-                    return (finding(for: c, error: error, device: device), runs)
-                }
-                guard let result else { break }
-                if !result.judgement.explained {
-                    // A free run is one of many schedules: a candidate still fails when one of
-                    // twice as many runs shows it.
-                    let reruns = max(2 * options.freeRuns, 8)
-                    let shrinker = PairShrinker(checks: min(options.shrinkChecks, 24), regionShift: device.profile.regionShift)
-                    var shrinkRuns = 0
-                    let (small, _) = shrinker.shrink(c) { candidate in
-                        shrinkRuns += 1 + reruns
-                        return freeRunCaught(candidate, runs: reruns, device: device, make: make) != nil
-                    }
-                    runs += shrinkRuns
-                    let judged = freeRunCaught(small, runs: reruns, device: device, make: make)
-                    return (finding(for: small, judgement: judged?.judgement ?? result.judgement, original: c, device: device), runs)
-                }
+        var impl: A?  // one implementation for batch after batch, while it does not break
+        func phase(_ list: [Case], _ judged: (Int, RunResult) -> Bool) -> Finding?? {
+            let (end, n) = runAll(list, device: device, deadline: options.deadline, reuse: &impl, make: make, judged: judged)
+            runs += n
+            switch end {
+            case .finished: return .some(nil)
+            case .stopped: return nil
+            case let .broken(i, error): return .some(finding(for: list[i], error: error, device: device))
             }
         }
+        // The two operations one after the other: the set-up must agree with the model and the
+        // pair be explained; the run says how many boundaries the first one has.
+        var live: [(c: Case, boundaries: Int)] = []
+        let all = cases(device: device, seed: options.seed, count: options.pairs)
+        guard let sequential = phase(all.map { at($0, sequentialHold) }, { i, r in
+            if case .explained(let run) = r { live.append((all[i], run.observation.boundaries)) }
+            return true
+        }) else { return (nil, runs) }
+        if let sequential { return (sequential, runs) }
+        for free in [false, true] {
+            let list = free ? live.flatMap { repeatElement(at($0.c, ConcurrentPair.freeRunning), count: options.freeRuns) }
+                : live.flatMap { x in (0..<x.boundaries).map { at(x.c, $0) } }
+            var hit: (c: Case, run: Run)?
+            guard let broken = phase(list, { i, r in
+                if case .unexplained(let run) = r { hit = (list[i], run) }
+                return hit == nil
+            }) else { return (nil, runs) }
+            if let hit {
+                let (small, judged, shrinkRuns) = free
+                    ? shrinkFree(hit.c, reruns: max(2 * options.freeRuns, 8), options: options, device: device, make: make)
+                    : shrinkForced(hit.c, options: options, device: device, make: make)
+                runs += shrinkRuns
+                return (finding(for: small, judgement: judged?.judgement ?? hit.run.judgement, original: hit.c, device: device), runs)
+            }
+            if let broken { return (broken, runs) }
+        }
         return (nil, runs)
+    }
+
+    /// `c` at `hold`.
+    static func at(_ c: Case, _ hold: Int) -> Case {
+        var h = c
+        h.pair.hold = hold
+        return h
+    }
+
+    /// A forced finding, shrunk: a candidate is kept while `concurrencyCaused` holds.
+    static func shrinkForced<A: ConcurrentAccess>(_ c: Case, options: Options, device: DeviceConfig,
+                                                  make: () throws(AccessError) -> A) -> (Case, Run?, runs: Int) {
+        let shrinker = PairShrinker(checks: options.shrinkChecks, regionShift: device.profile.regionShift)
+        let (small, shrinkRuns) = shrinker.shrink(c) { concurrencyCaused($0, device: device, make: make) }
+        return (small, try? run(small, device: device, make: make), shrinkRuns * 2)
+    }
+
+    /// A free-running finding, shrunk: a free run is one of many schedules, so a candidate still
+    /// fails when one of `reruns` runs shows it.
+    static func shrinkFree<A: ConcurrentAccess>(_ c: Case, reruns: Int, options: Options, device: DeviceConfig,
+                                                make: () throws(AccessError) -> A) -> (Case, Run?, runs: Int) {
+        let shrinker = PairShrinker(checks: min(options.shrinkChecks, 24), regionShift: device.profile.regionShift)
+        var shrinkRuns = 0
+        let (small, _) = shrinker.shrink(c) { candidate in
+            shrinkRuns += 1 + reruns
+            return freeRunCaught(candidate, runs: reruns, device: device, make: make) != nil
+        }
+        return (small, freeRunCaught(small, runs: reruns, device: device, make: make), shrinkRuns)
+    }
+
+    /// What one run of a case showed.
+    enum RunResult {
+        case explained(Run)
+        case unexplained(Run)
+        /// The set-up operations diverged from the model: the differential check's finding.
+        case setUpDiverged
+    }
+
+    /// Why `runAll` ended.
+    enum End {
+        /// Every run was judged, or `judged` said to stop.
+        case finished
+        /// Asked to stop, or the time box ended.
+        case stopped
+        /// The implementation broke running the case at this index.
+        case broken(Int, AccessError)
+    }
+
+    /// Pair runs a batch holds at most (the deadline and stop requests are looked at between batches).
+    static let batchRuns = 256
+
+    /// Runs each case of `list` (each at its own hold) on a fresh device and hands each run's
+    /// judgement to `judged` in order, until it returns false, the implementation breaks, or the
+    /// time box ends. An implementation that runs pair runs in batches (`runsPairsInBatch`)
+    /// gets up to `batchRuns` of them at a time and is kept in `impl` for the next call
+    /// (dropped when it breaks); otherwise each run gets an implementation of its own (`run`).
+    /// The judgements are those of running the cases one by one. Returns why it ended and the
+    /// runs made.
+    static func runAll<A: ConcurrentAccess>(_ list: [Case], device: DeviceConfig, deadline: ContinuousClock.Instant?,
+                                            reuse impl: inout A?, make: () throws(AccessError) -> A,
+                                            judged: (Int, RunResult) -> Bool) -> (End, runs: Int) {
+        func broke(_ i: Int, _ error: AccessError) -> End {
+            if case .broken(.interrupted) = error { return .stopped }
+            return .broken(i, error)
+        }
+        var setUp: (prefix: [Operation], start: GoldenModel, outcomes: [Outcome])?
+        var runs = 0
+        var i = 0
+        while i < list.count {
+            if Interruption.requested { return (.stopped, runs) }
+            if let deadline, ContinuousClock.now >= deadline { return (.stopped, runs) }
+            if impl == nil {
+                do { impl = try make() } catch { return (broke(i, error), runs + 1) }
+            }
+            guard var batcher = impl, batcher.runsPairsInBatch, !list[i].prefix.contains(where: \.isRead) else {
+                impl = nil
+                runs += 1
+                do {
+                    let r = try run(list[i], device: device, make: make)
+                    if !judged(i, r.map { $0.judgement.explained ? .explained($0) : .unexplained($0) } ?? .setUpDiverged) { return (.finished, runs) }
+                } catch {
+                    return (broke(i, error), runs)
+                }
+                i += 1
+                continue
+            }
+            var end = i
+            while end < list.count, end - i < batchRuns, !list[end].prefix.contains(where: \.isRead) { end += 1 }
+            var runList: [PairRun] = []
+            var starts: [(start: GoldenModel, outcomes: [Outcome])] = []
+            for c in list[i..<end] {
+                if setUp?.prefix != c.prefix {
+                    let (model, outcomes) = setUpOutcomes(c.prefix, device: device)
+                    setUp = (c.prefix, model, outcomes)
+                }
+                starts.append((setUp!.start, setUp!.outcomes))
+                runList.append(PairRun(prefix: c.prefix, pair: c.pair, readBack: readBackRanges(c.pair, positions: [setUp!.start.position, 0])))
+            }
+            var answers: [PairRunAnswer] = []
+            var failure: AccessError?
+            do {
+                try batcher.runPairs(runList, into: &answers)
+                impl = batcher
+            } catch {
+                failure = error
+                impl = nil
+            }
+            for (k, answer) in answers.enumerated() {
+                runs += 1
+                let result: RunResult
+                if answer.prefix != starts[k].outcomes {
+                    result = .setUpDiverged
+                } else {
+                    let positions = [starts[k].start.position, 0]
+                    let readBack = zip(runList[k].readBack, answer.readBack).map {
+                        Linearizability.ReadBack(offset: $0.offset, outcome: $1.outcome, bytes: $1.bytes)
+                    }
+                    let r = Run(observation: answer.observation,
+                                judgement: Linearizability.judge(runList[k].pair, start: starts[k].start, positions: positions,
+                                                                 observed: answer.observation, readBack: readBack))
+                    result = r.judgement.explained ? .explained(r) : .unexplained(r)
+                }
+                if !judged(i + k, result) { return (.finished, runs) }
+            }
+            if let failure { return (broke(i + answers.count, failure), runs + 1) }
+            i = end
+        }
+        return (.finished, runs)
+    }
+
+    /// The model after `prefix` on a fresh device, and each set-up operation's outcome there.
+    static func setUpOutcomes(_ prefix: [Operation], device: DeviceConfig) -> (GoldenModel, [Outcome]) {
+        var model = GoldenModel(config: device)
+        let buffers = BatchBuffers()
+        var results = BatchResults()
+        for op in prefix { model.performRecording(op, buffers: buffers, maxTransfer: Limits.maxTransfer, into: &results) }
+        var discard: [TraceEvent] = []
+        model.takeTrace(into: &discard)
+        return (model, results.outcomes)
+    }
+
+    /// The device ranges read back after `pair`, each at most `Limits.maxTransfer` bytes.
+    static func readBackRanges(_ pair: ConcurrentPair, positions: [UInt64]) -> [ReadBackRange] {
+        Linearizability.readBackRanges(pair, positions: positions).map { ReadBackRange(offset: $0.offset, count: min($0.count, Limits.maxTransfer)) }
     }
 
     /// The finding for an unexplained interleaving.
@@ -237,15 +361,28 @@ extension ConcurrencyCheck {
     }
 }
 
+extension ConcurrencyCheck {
+    /// Free runs per pair of the plan's first device that make `perPair` free runs for each
+    /// pair of the whole plan (`pairs`: the plan's pair counts, first device first).
+    public static func firstDeviceFreeRuns(_ perPair: Int, plan pairs: [Int]) -> Int {
+        guard let first = pairs.first, first > 0 else { return 0 }
+        return (perPair * pairs.reduce(0, +) + first - 1) / first
+    }
+}
+
 extension Conformance.Runner {
     /// The concurrency check (driver sources only: the harness runs the pairs), on every
     /// conformance device (`ConcurrencyCheck.plan`) until the first finding.
     mutating func concurrency(_ make: @escaping (DeviceConfig) throws(AccessError) -> WireAccess) {
         check(ConcurrencyCheck.name, needsLive: true) { r in
-            let freeRuns = r.options.freeRuns(r.byteOrder)
-            for (device, pairs, seed) in ConcurrencyCheck.plan(r.byteOrder, seed: r.options.seed, pairs: r.options.concurrencyPairs,
-                                                               shapes: r.options.deviceShapes) {
-                var opts = ConcurrencyCheck.Options(pairs: pairs, seed: seed, freeRuns: freeRuns,
+            let plan = ConcurrencyCheck.plan(r.byteOrder, seed: r.options.seed, pairs: r.options.concurrencyPairs, shapes: r.options.deviceShapes)
+            // Free runs go to the first device's pairs only, as many as `freeRuns` for every pair
+            // of the plan: a race between two boundaries lies in the driver's code, not in the
+            // device's shape, and each process that runs a free pair starts a thread
+            // (milliseconds under qemu-user) that a few runs on another device would not repay.
+            let freeRuns = ConcurrencyCheck.firstDeviceFreeRuns(r.options.freeRuns(r.byteOrder), plan: plan.map(\.pairs))
+            for (i, (device, pairs, seed)) in plan.enumerated() {
+                var opts = ConcurrencyCheck.Options(pairs: pairs, seed: seed, freeRuns: i == 0 ? freeRuns : 0,
                                                     shrinkChecks: min(r.options.shrinkChecks, 80))
                 opts.deadline = r.options.deadline
                 let (found, runs) = ConcurrencyCheck.search(device: device, options: opts) { () throws(AccessError) in try make(device) }

@@ -54,7 +54,7 @@ public struct ConformanceOptions: Sendable {
     public var progress: (@Sendable (CampaignProgress) -> Void)?
     public var progressInterval: Duration = .seconds(5)
     /// Pairs the concurrency check generates (driver sources; 0: the check is not made).
-    public var concurrencyPairs = 60
+    public var concurrencyPairs = 20
     /// Free-running runs of each concurrency pair on the little-endian harness (0: none); the
     /// big-endian one, slower under qemu, makes a quarter of them (at least one).
     public var concurrencyFreeRuns = 8

@@ -2,18 +2,22 @@
  * concurrency.c: the PAIR request of the wire protocol (docs/wire-protocol.md): two operations
  * on device A at once, each on its own thread, through one fd or through two fds of the device.
  *
- * Operation A starts on thread 1 and is held at its k-th boundary (a boundary is the start of a
- * device instruction or of a non-empty user copy, where the stand-ins in kernel_stubs.c call
- * ismk_boundary_hook, or the moment just after an instruction took effect, where the driver's
- * calls of them do: include/vfio_pci_priv.h). While A waits, operation B runs to its end on thread 2; then A is
- * released and finishes. Only one thread runs at any time, so the interleaving is forced and
- * replays exactly. The state of the operation in progress (its fault, instruction count, user
- * buffer, current slot) lives in `ismk`: the held thread saves it and restores it on release.
+ * Operation A starts on a stack of its own (a coroutine: ucontext) and is held at its k-th
+ * boundary (a boundary is the start of a device instruction or of a non-empty user copy, where
+ * the stand-ins in kernel_stubs.c call ismk_boundary_hook, or the moment just after an
+ * instruction took effect, where the driver's calls of them do: include/vfio_pci_priv.h): it
+ * switches back to the request's stack, where operation B runs to its end; then A is released
+ * (switched to) and finishes. Only one of them runs at any time, so the interleaving is forced
+ * and replays exactly, and a forced pair needs no second thread (a thread hand-off costs more
+ * than the operations, most of all under qemu-user). A lock A holds is busy for B as for
+ * another thread (the stand-ins' locks are not recursive). The state of the operation in
+ * progress (its fault, instruction count, user buffer, current slot) lives in `ismk_op`: the
+ * held operation saves it and restores it on release.
  * When A finishes before its k-th boundary, B runs after it (the reply says the hold did not happen).
  * When B finds a lock busy while A is held (A owns it), A is released and finishes first, then B
  * goes on: that is the order A, B, and the reply says so as if the hold had not happened.
  *
- * HOLD -1 runs the pair free: both threads wait at a start line and are released together,
+ * HOLD -1 runs the pair free, on two threads: both wait at a start line and are released together,
  * nothing holds either, and both run at once. To reach what lies between two boundaries (where
  * no hold can stop a thread), each thread, at every boundary and at every stand-in it calls in
  * between (ismk_yield_hook: resource queries, allocations, frees), now and then yields or
@@ -27,6 +31,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <ucontext.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -57,15 +63,100 @@ struct op_context {
 	int current;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static enum { A_RUNNING, A_HELD, A_RELEASED, A_DONE } a_state;
+/* --- hand-offs between the threads of a pair ----------------------------------------- */
+
+/* The other side of a hand-off answers within microseconds (one driver operation), so a waiter
+ * first polls, yielding the processor, and only then sleeps on the condition variable; a
+ * setter takes the lock to wake sleepers only when there are any. (Sleeping at once cost a
+ * futex sleep and wake-up per hand-off, most of a forced pair's time.) The store of the value
+ * and the count of sleepers are sequentially consistent, so a setter that sees no sleeper set
+ * the value before the waiter's last look under the lock. */
+static pthread_mutex_t handoff_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t handoff_cond = PTHREAD_COND_INITIALIZER;
+static atomic_int handoff_sleepers;
+#define HANDOFF_POLLS 400
+
+static void handoff_set(atomic_int *v, int value)
+{
+	atomic_store(v, value);
+	if (atomic_load(&handoff_sleepers)) {
+		pthread_mutex_lock(&handoff_lock);
+		pthread_cond_broadcast(&handoff_cond);
+		pthread_mutex_unlock(&handoff_lock);
+	}
+}
+
+/* Waits until (*v == value) is `equal`; returns the value it then had. */
+static int handoff_wait(atomic_int *v, int value, bool equal)
+{
+	int x;
+	for (int i = 0; i < HANDOFF_POLLS; i++) {
+		if (((x = atomic_load(v)) == value) == equal)
+			return x;
+		sched_yield();
+	}
+	pthread_mutex_lock(&handoff_lock);
+	atomic_fetch_add(&handoff_sleepers, 1);
+	while (((x = atomic_load(v)) == value) != equal)
+		pthread_cond_wait(&handoff_cond, &handoff_lock);
+	atomic_fetch_sub(&handoff_sleepers, 1);
+	pthread_mutex_unlock(&handoff_lock);
+	return x;
+}
+
+/* --- the forced pair's first operation, on a stack of its own --------------------------- */
+
+enum { A_RUNNING, A_HELD, A_RELEASED, A_DONE };
+static int a_state;
+static __thread bool is_a; /* the running code is A's */
+static ucontext_t a_context;
+static ucontext_t *a_caller; /* where A goes when it stops at its hold or ends */
+#define A_STACK_SIZE (1u << 20)
+static void *a_stack;
+static struct pair_op *a_op;
+
+static void run_op(struct pair_op *op);
+static size_t a_done_trace;
+
+static void a_main(void)
+{
+	is_a = true;
+	run_op(a_op);
+	a_done_trace = ismk.trace_len;
+	a_state = A_DONE;
+	is_a = false;
+	setcontext(a_caller);
+}
+
+/* Runs A from its start until it stops at its hold or ends. */
+static void start_a(struct pair_op *op)
+{
+	static ucontext_t back;
+	if (!a_stack && !(a_stack = malloc(A_STACK_SIZE)))
+		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "no memory for a stack");
+	a_op = op;
+	getcontext(&a_context);
+	a_context.uc_stack.ss_sp = a_stack;
+	a_context.uc_stack.ss_size = A_STACK_SIZE;
+	a_context.uc_link = NULL;
+	makecontext(&a_context, a_main, 0);
+	a_caller = &back;
+	swapcontext(&back, &a_context);
+}
+
+/* Releases A, held at its hold, and runs it to its end. */
+static void release_a(void)
+{
+	ucontext_t back;
+	a_state = A_RELEASED;
+	a_caller = &back;
+	swapcontext(&back, &a_context);
+}
 static long hold_at;     /* A's boundary to stop at */
 static long a_events;    /* boundaries A has reached */
 static size_t hold_trace; /* trace length when A stopped */
-static __thread bool is_a;
 static bool b_serialized; /* B waited for a lock A held: A ran to its end first */
-static size_t a_done_trace; /* trace length when A finished */
+/* a_done_trace (above): the trace length when A finished */
 
 static void hold(int where)
 {
@@ -73,13 +164,11 @@ static void hold(int where)
 	if (!is_a || a_events++ != hold_at)
 		return;
 	struct op_context saved = { ismk_op.fault, ismk_op.instructions, ismk_op.alloc_fault_pending, ismk_op.ubuf, ismk_op.ulen, ismk_op.current };
-	pthread_mutex_lock(&lock);
 	hold_trace = ismk.trace_len;
 	a_state = A_HELD;
-	pthread_cond_broadcast(&changed);
-	while (a_state != A_RELEASED)
-		pthread_cond_wait(&changed, &lock);
-	pthread_mutex_unlock(&lock);
+	is_a = false;
+	swapcontext(&a_context, a_caller);
+	is_a = true;
 	ismk_op.fault = saved.fault;
 	ismk_op.instructions = saved.instructions;
 	ismk_op.alloc_fault_pending = saved.alloc_fault_pending;
@@ -88,23 +177,19 @@ static void hold(int where)
 	ismk_op.current = saved.current;
 }
 
-/* B found a lock busy (phase 0): if A is held, it owns the lock; release A and, once B has
- * the lock (phase 1), wait until A has finished, so still only one thread runs at a time.
- * B's op context is kept across A's run, as hold() keeps A's. */
+/* B found a lock busy (phase 0): if A is held, it owns the lock; A is released and runs to its
+ * end (it unlocks), then B takes the lock (phase 1) and goes on. B's op context is kept across
+ * A's run, as hold() keeps A's. */
 static void contended(int phase)
 {
 	static struct op_context b_saved;
 	if (is_a)
 		return;
-	pthread_mutex_lock(&lock);
 	if (phase == 0 && a_state == A_HELD) {
 		b_saved = (struct op_context){ ismk_op.fault, ismk_op.instructions, ismk_op.alloc_fault_pending, ismk_op.ubuf, ismk_op.ulen, ismk_op.current };
 		b_serialized = true;
-		a_state = A_RELEASED;
-		pthread_cond_broadcast(&changed);
+		release_a();
 	} else if (phase == 1 && b_serialized) {
-		while (a_state != A_DONE)
-			pthread_cond_wait(&changed, &lock);
 		ismk_op.fault = b_saved.fault;
 		ismk_op.instructions = b_saved.instructions;
 		ismk_op.alloc_fault_pending = b_saved.alloc_fault_pending;
@@ -112,7 +197,61 @@ static void contended(int phase)
 		ismk_op.ulen = b_saved.ulen;
 		ismk_op.current = b_saved.current;
 	}
-	pthread_mutex_unlock(&lock);
+}
+
+/* --- the free-running pair's second thread, kept from one PAIR request to the next ------ */
+
+/* Starting a thread per PAIR cost more than the pair's operations (most of all under
+ * qemu-user, where a thread start is a new emulated CPU): the free-running pair's second thread
+ * is started at the first free-running PAIR and then waits for its next job. A job is fn(arg);
+ * every job sets the thread-local state it relies on (ismk_op.trace, jitter_rng), and
+ * begin_op/end_op in driver_access.c set the operation's context, so nothing carries from one
+ * pair to the next. */
+struct worker {
+	pthread_t tid;
+	bool started;
+	void *(*fn)(void *);
+	void *arg;
+	atomic_int state;
+};
+
+enum { W_IDLE, W_WORK, W_DONE };
+static struct worker workers[1];
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	/* The free-running jitter sleeps 1..8 µs: without this a sleep lasts at least the default
+	 * timer slack (50 µs), which made the sleeps, not the operations, a free run's cost. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	for (;;) {
+		handoff_wait(&w->state, W_WORK, true);
+		w->fn(w->arg);
+		handoff_set(&w->state, W_DONE);
+	}
+	return NULL;
+}
+
+/* Runs fn(arg) on worker i, starting the thread the first time. */
+static void worker_start(int i, void *(*fn)(void *), void *arg)
+{
+	struct worker *w = &workers[i];
+	if (!w->started) {
+		if (pthread_create(&w->tid, NULL, worker_main, w))
+			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
+		w->started = true;
+	}
+	w->fn = fn;
+	w->arg = arg;
+	handoff_set(&w->state, W_WORK);
+}
+
+/* Waits until worker i has finished its job. */
+static void worker_join(int i)
+{
+	struct worker *w = &workers[i];
+	handoff_wait(&w->state, W_DONE, true);
+	atomic_store(&w->state, W_IDLE);
 }
 
 static const struct ismkit_api *the_api;
@@ -130,25 +269,6 @@ static void run_op(struct pair_op *op)
 	}
 }
 
-static void *thread_a(void *arg)
-{
-	is_a = true;
-	run_op(arg);
-	pthread_mutex_lock(&lock);
-	a_done_trace = ismk.trace_len;
-	a_state = A_DONE;
-	pthread_cond_broadcast(&changed);
-	pthread_mutex_unlock(&lock);
-	return NULL;
-}
-
-static void *thread_b(void *arg)
-{
-	is_a = false;
-	run_op(arg);
-	return NULL;
-}
-
 /* --- free-running pairs --------------------------------------------------------------- */
 
 struct free_thread {
@@ -160,7 +280,7 @@ struct free_thread {
 static atomic_int free_ready, free_go;
 static __thread uint64_t jitter_rng;
 
-/* One in two calls does nothing; otherwise yield the processor or sleep 1..32 µs. */
+/* One in two calls does nothing; otherwise yield the processor or sleep 1..8 µs. */
 static void jitter(void)
 {
 	uint64_t x = jitter_rng;
@@ -172,7 +292,7 @@ static void jitter(void)
 	case 0:
 	case 1: return;
 	case 2: sched_yield(); return;
-	default: usleep((useconds_t)(1 + ((x >> 8) & 31))); return;
+	default: usleep((useconds_t)(1 + ((x >> 8) & 7))); return;
 	}
 }
 
@@ -182,16 +302,28 @@ static void jitter_at(int where)
 	jitter();
 }
 
-static void *free_thread_main(void *arg)
+/* One side of a free pair. The worker's side waits at the start line; the request's own
+ * thread (`starter`) waits until the worker is there, opens the line and runs at once. */
+static void free_side(struct free_thread *t, bool starter)
 {
-	struct free_thread *t = arg;
 	ismk_op.trace = &t->trace;
 	jitter_rng = t->rng;
-	atomic_fetch_add(&free_ready, 1);
-	while (!atomic_load(&free_go))
-		sched_yield();
+	if (starter) {
+		while (atomic_load(&free_ready) < 1)
+			sched_yield();
+		atomic_store(&free_go, 1);
+	} else {
+		atomic_fetch_add(&free_ready, 1);
+		while (!atomic_load(&free_go))
+			sched_yield();
+	}
 	run_op(t->op);
 	ismk_op.trace = NULL;
+}
+
+static void *free_worker_side(void *arg)
+{
+	free_side(arg, false);
 	return NULL;
 }
 
@@ -211,15 +343,17 @@ static void run_free(const struct ismkit_api *api, struct pair_op ops[2])
 	atomic_store(&free_go, 0);
 	ismk_boundary_hook = jitter_at;
 	ismk_yield_hook = jitter;
-	pthread_t tid[2];
-	for (int i = 0; i < 2; i++)
-		if (pthread_create(&tid[i], NULL, free_thread_main, &th[i]))
-			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
-	while (atomic_load(&free_ready) < 2)
-		sched_yield();
-	atomic_store(&free_go, 1);
-	for (int i = 0; i < 2; i++)
-		pthread_join(tid[i], NULL);
+	static bool slack_set;
+	if (!slack_set) {
+		prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* as on the worker: below */
+		slack_set = true;
+	}
+	/* This thread runs one side, the worker the other (which one alternates); each thread a
+	 * PAIR starts costs milliseconds under qemu-user, so only the one worker is ever started. */
+	int mine = (int)(runs & 1);
+	worker_start(0, free_worker_side, &th[1 - mine]);
+	free_side(&th[mine], true);
+	worker_join(0);
 	ismk_boundary_hook = NULL;
 	ismk_yield_hook = NULL;
 	printf("PAIR 0 0 %lld %lld", (long long)api->seek(fds[1], 0, 1), (long long)(fds[2] ? api->seek(fds[2], 0, 1) : -1));
@@ -359,32 +493,20 @@ void ismkit_wire_pair(const struct ismkit_api *api, struct ismkit_access *a, cha
 	hold_trace = 0;
 	b_serialized = false;
 	size_t t0 = ismk.trace_len;
-	pthread_t ta, tb;
 	ismk_boundary_hook = hold;
 	ismk_contended_hook = contended;
-	if (pthread_create(&ta, NULL, thread_a, &ops[0]))
-		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
-	pthread_mutex_lock(&lock);
-	while (a_state == A_RUNNING)
-		pthread_cond_wait(&changed, &lock);
+	start_a(&ops[0]);
 	bool held = a_state == A_HELD;
-	pthread_mutex_unlock(&lock);
 	size_t t1 = held ? hold_trace : ismk.trace_len;
-	if (pthread_create(&tb, NULL, thread_b, &ops[1]))
-		ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
-	pthread_join(tb, NULL);
+	run_op(&ops[1]);
 	size_t t2 = ismk.trace_len;
 	if (b_serialized) {
 		/* A ran [t0,a_done) whole, then B [a_done,t2): reported as a pair without a hold. */
 		held = false;
 		t1 = a_done_trace;
 	} else if (held) {
-		pthread_mutex_lock(&lock);
-		a_state = A_RELEASED;
-		pthread_cond_broadcast(&changed);
-		pthread_mutex_unlock(&lock);
+		release_a();
 	}
-	pthread_join(ta, NULL);
 	ismk_boundary_hook = NULL;
 	ismk_contended_hook = NULL;
 	size_t t3 = ismk.trace_len;

@@ -798,7 +798,7 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 	const char *loop = getenv("ISMKIT_WIRE_LOOP");
 	if (loop && *loop)
 		return run_loop(api, loop);
-	printf("ISMKIT-WIRE %d %s %u %s carry,pattern\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
+	printf("ISMKIT-WIRE %d %s %u %s carry,pattern,reconfig\n", ISMKIT_WIRE_VERSION, order, (unsigned)api->capabilities(),
 	       impl_name);
 	out_flush();
 	guard_answers();
@@ -852,6 +852,19 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			if (!a) {
 				protocol_error("RESET needs an open device (CONFIG first)");
 				continue;
+			}
+			/* Feature `reconfig`: RESET with CONFIG's numbers opens that device instead. */
+			if (nt > 1) {
+				struct ismkit_config c;
+				if (ismkit_wire_parse_config(tok + 1, nt - 1, &c)) {
+					protocol_error("RESET takes nothing or CONFIG's numbers");
+					continue;
+				}
+				if (c.region_span && !(api->capabilities() & ISMKIT_CAP_REGION_TABLE)) {
+					protocol_error("RESET with a region table needs ISMKIT_CAP_REGION_TABLE");
+					continue;
+				}
+				config = c;
 			}
 			if (api->resources(a, &r) == 0)
 				snprintf(text, sizeof(text), "%lld.%lld", (long long)r.live_pools,

@@ -28,6 +28,8 @@ public final class IdleProcessPool: @unchecked Sendable {
     /// A pool keeping at most `limit` idle processes.
     public init(limit: Int = 2) { self.limit = limit }
 
+    /// `key` names the command, environment and time-out (not the device: `takeReset` can
+    /// give a process another device).
     func give(_ process: WireProcess, key: String) {
         guard process.reusable else { return }
         var evicted: [WireProcess] = []
@@ -38,18 +40,25 @@ public final class IdleProcessPool: @unchecked Sendable {
         evicted.removeAll()  // killed outside the lock
     }
 
-    /// An idle process for `key`, reset to a fresh device, with the reset's reply; nil if none
-    /// (or the reset failed: that process is dropped).
-    func takeReset(key: String) -> (WireProcess, WireReply)? {
+    /// An idle process for `key`, reset to a fresh device configured by `config` (the `CONFIG`
+    /// request's numbers), with the reset's reply; nil if none (or the reset failed: that
+    /// process is dropped). A process last configured the same way is preferred; one with the
+    /// `reconfig` feature is given the new device with the reset (`RESET` with the numbers), so
+    /// the devices of a run share processes instead of each starting its own; only when
+    /// `reconfigure` (else only a process configured the same way is taken).
+    func takeReset(key: String, config: String, reconfigure: Bool = true) -> (WireProcess, WireReply)? {
         lock.lock()
-        let found = idle.firstIndex { $0.key == key }.map { idle.remove(at: $0).process }
+        let found = (idle.firstIndex { $0.key == key && $0.process.config == config }
+            ?? (reconfigure ? idle.firstIndex { $0.key == key && $0.process.features.contains("reconfig") } : nil))
+            .map { idle.remove(at: $0).process }
         lock.unlock()
         guard let p = found, p.reusable else { return nil }
-        guard let line = try? p.exchange("RESET"),
+        guard let line = try? p.exchange(p.config == config ? "RESET" : "RESET " + config),
               let reply = try? WireReply.parse(line), reply.status == .ok else {
             _ = p.fail(.protocolError("RESET failed"))
             return nil
         }
+        p.config = config
         recordReset(reply.data)
         return (p, reply)
     }

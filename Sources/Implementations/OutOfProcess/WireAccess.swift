@@ -44,9 +44,12 @@ public struct WireAccess: ISMAccess {
     public init(command: [String], config: DeviceConfig, timeout: Duration = .seconds(10),
                 environment: [String: String] = [:], reuse: IdleProcessPool? = nil) throws(AccessError) {
         let line = Self.configRequest(config)
-        let key = ([timeout.description, line] + command + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        let key = ([timeout.description] + command + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             .joined(separator: "\u{1}")
-        if let reuse, let (p, reply) = reuse.takeReset(key: key) {
+        let numbers = String(line.dropFirst("CONFIG ".count))
+        // A device with a region table goes only to a process that had it (one without the
+        // capability must not be sent a table: `init` then refuses the device).
+        if let reuse, let (p, reply) = reuse.takeReset(key: key, config: numbers, reconfigure: config.regionTable == nil) {
             connection = Connection(process: p, capabilities: Self.capabilities(p))
             connection.trace.append(contentsOf: reply.trace)
             connection.reuse = (reuse, key)
@@ -60,6 +63,7 @@ public struct WireAccess: ISMAccess {
             throw .errno(.notSupported)
         }
         _ = try call(line)
+        p.config = numbers
         if let reuse { connection.reuse = (reuse, key) }
     }
 
@@ -334,7 +338,7 @@ public struct WireAccess: ISMAccess {
     }
 
     /// What an answer means for `op`: the `ISMAccess` call's result, or its error.
-    private static func outcome(_ op: Operation, _ r: WireReplyBytes, _ line: UnsafeRawBufferPointer, _ process: WireProcess) throws(AccessError) -> Outcome {
+    static func outcome(_ op: Operation, _ r: WireReplyBytes, _ line: UnsafeRawBufferPointer, _ process: WireProcess) throws(AccessError) -> Outcome {
         if !r.ok { return .failed(.errno(Errno(rawValue: CInt(r.value)))) }
         func data() -> Substring { r.text ?? Substring(String(decoding: line[r.data], as: UTF8.self)) }
         switch op {

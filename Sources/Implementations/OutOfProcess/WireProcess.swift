@@ -35,6 +35,8 @@ final class WireProcess {
     var carryMirror: [UInt8]?
     /// The optional features the greeting names (its sixth field, comma-separated), e.g. `carry`.
     private(set) lazy var features: Set<Substring> = hello.count >= 6 ? Set(hello[5].split(separator: ",")) : []
+    /// The numbers of the `CONFIG` (or reconfiguring `RESET`) that made its device, once known.
+    var config: String?
     /// True while the process may serve another operation sequence: never broken (crash,
     /// hang, time-out, sanitizer report, protocol error) and not ended.
     var reusable: Bool { brokenReason == nil && !exited }

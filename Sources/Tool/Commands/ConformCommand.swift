@@ -60,7 +60,7 @@ struct Conform: ParsableCommand {
 
     @Option(name: .customLong("concurrency-pairs"),
             help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources: all on the fixed ISM device, an eighth as many on each other conformance device; 0 skips the check).")
-    var concurrencyPairs = 60
+    var concurrencyPairs = 20
 
     @Option(name: .customLong("free-runs"),
             help: "Times the concurrency check also runs each pair free (both released together, neither held; the big-endian harness a quarter as many, at least one; 0: none).")
