@@ -59,11 +59,11 @@ struct Conform: ParsableCommand {
     @OptionGroup var sequence: SequenceOptions
 
     @Option(name: .customLong("concurrency-pairs"),
-            help: "Pairs of operations the concurrency check runs at once, each held at every boundary of the first (driver sources: all on the fixed ISM device, an eighth as many on each other conformance device; 0 skips the check).")
+            help: "Pairs of operations the concurrency check runs at once in each slice, each held at every boundary of the first (driver sources: all on the fixed ISM device, an eighth as many on each other conformance device; 0 skips the check).")
     var concurrencyPairs = 20
 
     @Option(name: .customLong("free-runs"),
-            help: "Times the concurrency check also runs each pair free (both released together, neither held; the big-endian harness a quarter as many, at least one; 0: none).")
+            help: "Free-running runs the concurrency check makes per pair (both released together, neither held; the big-endian harness a quarter as many, at least one; all of them run on the fixed ISM device's pairs; 0: none).")
     var freeRuns = 8
 
     @Option(help: ArgumentHelp("Regression mode: report only findings this driver source does not have (each re-checked on it).", valueName: "old-main.c"))
