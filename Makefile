@@ -105,11 +105,11 @@ check: test cli-check report-check conform-ci fuzz-ci cfl-check agent-check vm-t
 ci: check
 
 # Fuzzing with libFuzzer (docs/fuzzing.md). make fuzz TARGET=diff-sim|diff-driver|parse SECONDS=60
-#   [MUTANT=name] [BYTE_ORDER=little|big] [DRIVER=path/main.c] [MERGE=1] [FLAGS="-jobs=2 -seed=1 ..."]
+#   [MUTANT=name] [BYTE_ORDER=little|big] [DEVICE=ism|table] [DRIVER=path/main.c] [MERGE=1] [FLAGS="-jobs=2 -seed=1 ..."]
 TARGET ?= diff-sim
 SECONDS ?= 60
 ISMKIT_DEBUG = $$($(SWIFT) build --show-bin-path)/ismkit
-FUZZ_ARGS = $(TARGET) --seconds $(SECONDS) $(if $(MUTANT),--mutant $(MUTANT)) $(if $(BYTE_ORDER),--byte-order $(BYTE_ORDER)) \
+FUZZ_ARGS = $(TARGET) --seconds $(SECONDS) $(if $(MUTANT),--mutant $(MUTANT)) $(if $(BYTE_ORDER),--byte-order $(BYTE_ORDER)) $(if $(DEVICE),--device $(DEVICE)) \
 	$(if $(DRIVER),--driver $(DRIVER)) $(if $(MERGE),--merge) --print-final-stats $(if $(FLAGS),-- $(FLAGS))
 FUZZ_CI_SECONDS ?= 20
 

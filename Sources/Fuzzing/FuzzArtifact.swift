@@ -11,11 +11,12 @@ extension Reproducer {
     }
 
     /// A reproducer for a raw libFuzzer input of `diff-sim` or `diff-driver` (a `crash-*` artifact
-    /// or a corpus entry): its operations are the input decoded as in docs/fuzz-encoding.md.
-    /// The input does not say what ran or on which device, so the caller names both (the fuzz
-    /// targets use `DeviceConfig.ism` and say the target in the `.json` they write beside it).
+    /// or a corpus entry): its operations are the input decoded as in docs/fuzz-encoding.md, for
+    /// `device` (through its region table when it has one). The input does not say what ran or on
+    /// which device, so the caller names both (`FuzzDevice` is diff-sim's choice; the fuzz
+    /// targets say both in the `.json` they write beside it).
     public static func fromFuzzInput(_ bytes: [UInt8], target: Target, device: DeviceConfig) -> Reproducer {
-        Reproducer(target: target, device: device, seed: nil, operations: FuzzEncoding.decode(bytes), divergence: nil)
+        Reproducer(target: target, device: device, seed: nil, operations: FuzzEncoding.decode(bytes, for: device), divergence: nil)
     }
 
     /// Loads `path` as a reproducer: reproducer JSON as `load(path:)` does; otherwise a raw fuzz
@@ -30,7 +31,7 @@ extension Reproducer {
         if FileManager.default.fileExists(atPath: beside) {
             var r = try load(path: beside)
             // The file beside holds the shrunk sequence; the artifact itself is the original input.
-            if r.operations.isEmpty { r.operations = FuzzEncoding.decode([UInt8](data)) }
+            if r.operations.isEmpty { r.operations = FuzzEncoding.decode([UInt8](data), for: r.device) }
             return r
         }
         return fromFuzzInput([UInt8](data), target: target, device: device)

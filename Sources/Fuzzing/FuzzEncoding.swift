@@ -68,11 +68,14 @@ public enum FuzzEncoding {
 
     // MARK: Decoding
 
-    /// Decodes `bytes` into operations (see the type's documentation).
-    public static func decode(_ bytes: UnsafeRawBufferPointer) -> [Operation] {
+    /// Decodes `bytes` into operations (see the type's documentation). With `regionTable` (a
+    /// device whose region bases come from a table) the region selectors name the table's
+    /// regions: a place that decodes as region index i < 8 and position p is the offset
+    /// `base_i + p` (`placeOffset`); without it, `(i << 48) + p`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, regionTable: RegionTable? = nil) -> [Operation] {
         var ops: [Operation] = []
         ops.reserveCapacity(min(maxOperations, bytes.count / 2 + 1))
-        var reader = Reader(bytes)
+        var reader = Reader(bytes, bases: regionTable?.bases)
         while !reader.atEnd && ops.count < maxOperations {
             ops.append(reader.operation())
         }
@@ -80,16 +83,36 @@ public enum FuzzEncoding {
     }
 
     /// Decodes a byte array (convenience for tools and tests).
-    public static func decode(_ bytes: [UInt8]) -> [Operation] {
-        bytes.withUnsafeBytes { decode($0) }
+    public static func decode(_ bytes: [UInt8], regionTable: RegionTable? = nil) -> [Operation] {
+        bytes.withUnsafeBytes { decode($0, regionTable: regionTable) }
+    }
+
+    /// Decodes `bytes` for `device`: through its region table when it has one.
+    public static func decode(_ bytes: [UInt8], for device: DeviceConfig) -> [Operation] {
+        decode(bytes, regionTable: device.regionTable)
+    }
+
+    /// The offset of a place that names region `index` at position `pos`: `bases[index] + pos`
+    /// when a table lists the index, else the encoding's own `(index << 48) + pos` (wrapping;
+    /// on a table device an index the table does not list, 8 and above, lands in no region).
+    /// The one place where region selectors meet a region table.
+    @inline(__always) @usableFromInline
+    static func placeOffset(index: UInt64, position pos: UInt64, bases: [UInt64]?) -> UInt64 {
+        if let bases, index < UInt64(bases.count) { return bases[Int(index)] &+ pos }
+        return (index << 48) &+ pos
     }
 
     /// A cursor over fuzz input; reads past the end yield zero.
     @usableFromInline struct Reader {
         @usableFromInline let base: UnsafeRawBufferPointer
+        /// A region table's bases, which region selectors then name (nil: `index << 48`).
+        @usableFromInline let bases: [UInt64]?
         @usableFromInline var at = 0
 
-        @usableFromInline init(_ base: UnsafeRawBufferPointer) { self.base = base }
+        @usableFromInline init(_ base: UnsafeRawBufferPointer, bases: [UInt64]? = nil) {
+            self.base = base
+            self.bases = bases
+        }
 
         @usableFromInline var atEnd: Bool { at >= base.count }
 
@@ -167,7 +190,7 @@ public enum FuzzEncoding {
             case Selector.shift40: return (2 << 40) &+ pos
             case Selector.negative: return (1 << 63) | pos
             case Selector.minusOne: return UInt64.max &- pos
-            default: return (index << 48) &+ pos
+            default: return placeOffset(index: index, position: pos, bases: bases)
             }
         }
 

@@ -54,11 +54,21 @@ public enum FuzzTarget {
     public static func check<Impl: ISMAccess>(
         _ input: UnsafeRawBufferPointer, differential: Differential<Impl>, target: Reproducer.Target, shrinkChecks: Int
     ) {
+        guard let r = reproducer(for: input, differential: differential, target: target, shrinkChecks: shrinkChecks) else { return }
+        finding(r, input: input)
+    }
+
+    /// The shrunk reproducer of the divergence `input` shows on `differential`, or nil when it
+    /// shows none. The input is decoded for the differential's device (through its region table
+    /// when it has one), and the reproducer carries that device.
+    public static func reproducer<Impl: ISMAccess>(
+        for input: UnsafeRawBufferPointer, differential: Differential<Impl>, target: Reproducer.Target, shrinkChecks: Int
+    ) -> Reproducer? {
         var campaign = Campaign(differential: differential, options: nil, seed: 0, budget: .operations(FuzzEncoding.maxOperations))
-        campaign.prelude = FuzzEncoding.decode(input)
+        campaign.prelude = FuzzEncoding.decode(input, regionTable: differential.config.regionTable)
         campaign.shrink = .init(checks: shrinkChecks)
-        guard let result = try? campaign.run(), let f = result.findings.first, let d = f.divergence else { return }
-        finding(Reproducer(target: target, device: differential.config, seed: nil, operations: f.operations, divergence: d), input: input)
+        guard let result = try? campaign.run(), let f = result.findings.first, let d = f.divergence else { return nil }
+        return Reproducer(target: target, device: differential.config, seed: nil, operations: f.operations, divergence: d)
     }
 
     /// Reports a finding on `input`. Fuzzing: writes `reproducer` beside the `crash-<sha1>`

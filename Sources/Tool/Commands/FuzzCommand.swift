@@ -34,6 +34,9 @@ struct Fuzz: ParsableCommand {
     @Option(name: .customLong("byte-order"), help: "diff-sim: the simulated host byte order.")
     var byteOrder: ByteOrderArgument = .native
 
+    @Option(help: "diff-sim: the device, ism (region i at i << 48) or table (the ISM device with region bases from a fixed table; a mutant that needs one always gets it).")
+    var device: FuzzDeviceArgument = .ism
+
     @Option(help: "diff-driver: the driver main.c (default ../shared/kernel/merged/main.c).")
     var driver: String?
 
@@ -93,6 +96,8 @@ struct Fuzz: ParsableCommand {
         env["SWIFT_BACKTRACE"] = "enable=no"
         env["ISMKIT_BYTE_ORDER"] = byteOrder.value.rawValue
         if let m { env["ISMKIT_MUTANT"] = m.rawValue } else { env.removeValue(forKey: "ISMKIT_MUTANT") }
+        env[FuzzDevice.environmentVariable] = device.value.rawValue
+        let simDevice = device.value.config(byteOrder: byteOrder.value, needsRegionTable: m?.needsRegionTable ?? false)
         if target == "diff-driver" {
             let source = URL(fileURLWithPath: driver ?? root + "/../shared/kernel/merged/main.c").standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: source) else { throw UsageError("\(source): no such driver source") }
@@ -105,6 +110,7 @@ struct Fuzz: ParsableCommand {
         let variant = target == "diff-driver"
             ? "-" + (((env["ISMKIT_DRIVER_SOURCE"] ?? "") as NSString).deletingLastPathComponent as NSString).lastPathComponent
             : (m.map { "-" + $0.rawValue } ?? "") + (target == "diff-sim" && byteOrder.value != .native ? "-" + byteOrder.value.rawValue : "")
+                + (target == "diff-sim" && device == .table && m?.needsRegionTable != true ? "-table" : "")
         let work = root + "/out/fuzz/" + target + variant
         let workCorpus = work + "/corpus"
         let artifacts = artifactPrefix ?? work + "/artifacts/"
@@ -123,7 +129,7 @@ struct Fuzz: ParsableCommand {
         if let seed { args.append("-seed=\(seed)") }
         if printFinalStats { args.append("-print_final_stats=1") }
         args += libFuzzerFlags
-        print("fuzz: \(target)\(m.map { " mutant \($0.rawValue)" } ?? "") \(byteOrder.value.rawValue)-endian, \(seconds) s: \(binary) \(args.joined(separator: " "))")
+        print("fuzz: \(target)\(m.map { " mutant \($0.rawValue)" } ?? "") \(byteOrder.value.rawValue)-endian\(target == "diff-sim" && simDevice.regionTable != nil ? ", region table (seed \(FuzzDevice.regionTableSeed))" : ""), \(seconds) s: \(binary) \(args.joined(separator: " "))")
         let status = FuzzBuild.run(binary, args, environment: env, directory: work)
 
         if merge {
@@ -141,13 +147,13 @@ struct Fuzz: ParsableCommand {
             ? ImplementationKind.driverSource(path: env["ISMKIT_DRIVER_SOURCE"] ?? "", byteOrder: .native).target
             : ImplementationKind.simulator(mutant: m, byteOrder: byteOrder.value).target
         var findings: [Finding] = []
-        let device = DeviceConfig.ism(hostByteOrder: target == "diff-sim" ? byteOrder.value : .native)
+        let artifactDevice = target == "diff-sim" ? simDevice : DeviceConfig.ism()
         for a in new {
-            let path = FuzzArtifacts.reproducer(for: a, target: target == "parse" ? nil : reproTarget, device: device)
+            let path = FuzzArtifacts.reproducer(for: a, target: target == "parse" ? nil : reproTarget, device: artifactDevice)
             print("finding: \(a)" + (path.map { "\n  reproducer: \($0)  (ismkit replay \($0))" } ?? ""))
             let recorded = path.flatMap { try? Reproducer.load(path: $0) }
             var f = Finding(check: "libFuzzer \(target)", divergence: recorded?.divergence, rule: recorded?.divergence?.rule,
-                            operations: recorded?.operations ?? [], detail: "artifact \(a)", layout: device.layout)
+                            operations: recorded?.operations ?? [], detail: "artifact \(a)", layout: artifactDevice.layout)
             f.reproducer = path ?? a
             findings.append(f)
         }

@@ -29,6 +29,9 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("byte-order"), help: "For a raw fuzz input: the host byte order it ran with.")
     var byteOrder: ByteOrderArgument = .native
 
+    @Option(help: "For a raw diff-sim input: the device it ran on, ism or table (the ISM device with diff-sim's fixed region table; implied by a mutant that needs one).")
+    var device: FuzzDeviceArgument = .ism
+
     @Flag(name: .customLong("expect-fixed"),
           help: "Regression check of a fix: exit 0 when the reproducer no longer shows its finding, 1 when it still does.")
     var expectFixed = false
@@ -48,8 +51,9 @@ struct Replay: ParsableCommand {
         let isArtifact = artifact || ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"].contains { name.hasPrefix($0) }
         do {
             if isArtifact {
-                repro = try Reproducer.load(path: file, orFuzzArtifactOf: MutantKillRun.kind(mutant: try Targets.mutant(named: mutant)).target,
-                                            device: .ism(hostByteOrder: byteOrder.value))
+                let m = try Targets.mutant(named: mutant)
+                repro = try Reproducer.load(path: file, orFuzzArtifactOf: MutantKillRun.kind(mutant: m).target,
+                                            device: device.value.config(byteOrder: byteOrder.value, needsRegionTable: m?.needsRegionTable ?? false))
             } else {
                 repro = try Reproducer.load(path: file)
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ISMAccess
+import ISMFuzzing
 
 /// `--byte-order little|big` (`native` = this machine's).
 enum ByteOrderArgument: String, ExpressibleByArgument, CaseIterable {
@@ -18,6 +19,12 @@ enum ByteOrderArgument: String, ExpressibleByArgument, CaseIterable {
 /// or the ISM device with its region bases from a table drawn from the seed.
 enum DeviceShapeArgument: String, ExpressibleByArgument, CaseIterable {
     case ism, drawn, table
+}
+
+/// `--device ism|table` of `fuzz` and `replay --artifact`: diff-sim's device (`FuzzDevice`).
+enum FuzzDeviceArgument: String, ExpressibleByArgument, CaseIterable {
+    case ism, table
+    var value: FuzzDevice { self == .ism ? .ism : .table }
 }
 
 enum ProfileArgument: String, ExpressibleByArgument, CaseIterable {
