@@ -232,7 +232,7 @@ public enum ConcurrencyCheck {
     }
 
     /// Pair runs a batch holds at most (the deadline and stop requests are looked at between batches).
-    static let batchRuns = 256
+    public static let batchRuns = 256
 
     /// Runs each case of `list` (each at its own hold) on a fresh device and hands each run's
     /// judgement to `judged` in order, until it returns false, the implementation breaks, or the
