@@ -777,6 +777,16 @@ static int run_loop(const struct ismkit_api *api, const char *path)
 	return 0;
 }
 
+/* CONFIG's numbers (of CONFIG, or of a reconfiguring RESET) into *c: NULL, or what is wrong. */
+static const char *device_config(const struct ismkit_api *api, char **tok, int n, struct ismkit_config *c)
+{
+	if (ismkit_wire_parse_config(tok, n, c))
+		return "a device takes 11 numbers (or 11, a region span and 8 bases)";
+	if (c->region_span && !(api->capabilities() & ISMKIT_CAP_REGION_TABLE))
+		return "a device with a region table needs ISMKIT_CAP_REGION_TABLE";
+	return NULL;
+}
+
 int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 {
 	const union { uint16_t v; unsigned char b[2]; } probe = { .v = 1 };
@@ -829,12 +839,9 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 		if (is(cmd, "CONFIG")) {
 			struct ismkit_config c;
 			int err = 0;
-			if (a || ismkit_wire_parse_config(tok + 1, nt - 1, &c)) {
-				protocol_error("CONFIG takes 11 numbers (or 11, a region span and 8 bases) and comes once");
-				continue;
-			}
-			if (c.region_span && !(api->capabilities() & ISMKIT_CAP_REGION_TABLE)) {
-				protocol_error("CONFIG with a region table needs ISMKIT_CAP_REGION_TABLE");
+			const char *bad = a ? "CONFIG comes once" : device_config(api, tok + 1, nt - 1, &c);
+			if (bad) {
+				protocol_error(bad);
 				continue;
 			}
 			config = c;
@@ -856,12 +863,9 @@ int ismkit_wire_main(const struct ismkit_api *api, const char *impl_name)
 			/* Feature `reconfig`: RESET with CONFIG's numbers opens that device instead. */
 			if (nt > 1) {
 				struct ismkit_config c;
-				if (ismkit_wire_parse_config(tok + 1, nt - 1, &c)) {
-					protocol_error("RESET takes nothing or CONFIG's numbers");
-					continue;
-				}
-				if (c.region_span && !(api->capabilities() & ISMKIT_CAP_REGION_TABLE)) {
-					protocol_error("RESET with a region table needs ISMKIT_CAP_REGION_TABLE");
+				const char *bad = device_config(api, tok + 1, nt - 1, &c);
+				if (bad) {
+					protocol_error(bad);
 					continue;
 				}
 				config = c;
