@@ -70,6 +70,38 @@ extension DriverSourceTests {
         #expect(clean.runs == cleanOneByOne.runs)
     }
 
+    /// A correct change that takes a lock around the whole write: a write held anywhere inside
+    /// it owns the lock, so a second write finds it busy, the held one finishes first and the
+    /// second goes on (the harness's `contended` hand-off), which is a pair without a hold.
+    static let lockedWrites = ConcurrencyMutant(name: "writes-under-a-lock", intent: "every write under one mutex", edits: [
+        ("static ssize_t ism_vfio_pci_do_io_w(", "static DEFINE_MUTEX(ism_write_lock);\n\nstatic ssize_t ism_vfio_pci_do_io_w("),
+        (" data = kmem_cache_alloc(ivpcd->store_block_cache, GFP_KERNEL);\n if (!data)\n return -ENOMEM;\n",
+         " mutex_lock(&ism_write_lock);\n data = kmem_cache_alloc(ivpcd->store_block_cache, GFP_KERNEL);\n if (!data) {\n  mutex_unlock(&ism_write_lock);\n  return -ENOMEM;\n }\n"),
+        ("out_free:\n kmem_cache_free(ivpcd->store_block_cache, data);\n", "out_free:\n kmem_cache_free(ivpcd->store_block_cache, data);\n mutex_unlock(&ism_write_lock);\n"),
+    ])
+
+    @Test(arguments: [ByteOrder.little, .big])
+    func aHeldWriteThatOwnsALockFinishesBeforeTheOtherGoesOn(order: ByteOrder) throws {
+        let path = try Self.mutate(Self.lockedWrites)
+        let bin = try HarnessBuilder.build(driverSource: path, variant: order == .big ? .big : .little)
+        let device = Conformance.devices(order)[0]
+        var a = try WireAccess(harness: bin, config: device, timeout: .seconds(5))
+        // Held at its first boundary (its user copy), inside the lock, while a second write comes.
+        let pair = ConcurrentPair(first: .pwrite(offset: 0, count: 8, pattern: 1, fault: .none), firstFD: 1,
+                                  second: .pwrite(offset: 0, count: 8, pattern: 2, fault: .none), secondFD: 2, hold: 0)
+        let seen = try a.runPair(pair)
+        #expect(!seen.held, "the second write ran while the first held the lock")
+        #expect(seen.first.result == .success(8) && seen.second.result == .success(8))
+        // The second write's bytes are the ones left: the first finished first.
+        let back = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
+        defer { back.deallocate() }
+        _ = try a.pread(into: back, offset: 0, fault: .none)
+        #expect(Array(back) == (0..<8).map { DeviceContents.patternByte(2, $0) })
+        // Every pair and hold of the check: linearizable, and no hang.
+        let (batched, oneByOne) = try Self.searchBothWays(path, order, pairs: 20, freeRuns: 2)
+        #expect(batched.finding == nil && oneByOne.finding == nil, "\(batched.finding?.description ?? oneByOne.finding?.description ?? "")")
+    }
+
     /// What a device shows right after it was made, with the region info of every BAR.
     static func lookWithRegions(_ a: inout WireAccess) throws -> [String] {
         var look: [String] = []
