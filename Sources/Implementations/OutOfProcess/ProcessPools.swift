@@ -5,16 +5,16 @@ import ISMAccess
 // `IdleProcessPool` (after a sequence, reused through RESET) and `PrestartedProcesses`
 // (started ahead, before anyone asks).
 
-/// Idle harness processes kept for the next operation sequence on the same device, so a
-/// sequence costs a `RESET` request instead of a process start (tens of milliseconds for an
-/// s390x binary under qemu).
+/// Idle harness processes kept for the next operation sequence, on the same device or (a
+/// process with the wire feature `reconfig`) on another one, so a sequence costs a `RESET`
+/// request instead of a process start (tens of milliseconds for an s390x binary under qemu).
 ///
 /// Promise: only a process whose sequence ended without it breaking (no crash, hang, time-out,
 /// sanitizer report or protocol error) and that was not ended is kept; a taken process is
 /// handed out only after its `RESET` answered OK, else it is dropped (killed). Each process is
 /// handed to one instance at a time. State a driver keeps in file-scope globals survives a
 /// `RESET`: use a pool only for checks whose verdicts do not depend on a fresh process (the
-/// differential campaign), never for the lifecycle or leak checks.
+/// differential campaign, the concurrency check), never for the lifecycle or leak checks.
 public final class IdleProcessPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [(key: String, process: WireProcess)] = []
