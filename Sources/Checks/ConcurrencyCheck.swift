@@ -101,8 +101,14 @@ public enum ConcurrencyCheck {
         }
         var discard: [TraceEvent] = []
         impl.takeTrace(into: &discard)
-        let judgement = Linearizability.judge(c.pair, start: start, positions: positions, observed: observation, readBack: readBack)
-        return Run(observation: observation, judgement: judgement)
+        return judge(c.pair, start: start, observation: observation, readBack: readBack)
+    }
+
+    /// The run of `pair` from the model state `start` (fd 1 at its position, fd 2 at 0) that
+    /// showed `observation` and left the read-back bytes `readBack`, judged.
+    static func judge(_ pair: ConcurrentPair, start: GoldenModel, observation: PairObservation, readBack: [Linearizability.ReadBack]) -> Run {
+        Run(observation: observation,
+            judgement: Linearizability.judge(pair, start: start, positions: [start.position, 0], observed: observation, readBack: readBack))
     }
 
     /// A hold no operation reaches: the first operation runs whole, then the second.

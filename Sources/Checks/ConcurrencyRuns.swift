@@ -48,14 +48,20 @@ extension ConcurrencyCheck {
         while i < list.count {
             if Interruption.requested { return (.stopped, runs) }
             if let deadline, ContinuousClock.now >= deadline { return (.stopped, runs) }
+            var made: A?  // fresh: made for this run, not left by an earlier batch
             if impl == nil {
-                do { impl = try make() } catch { return (broke(i, error), runs + 1) }
+                do { made = try make() } catch { return (broke(i, error), runs + 1) }
+                impl = made
             }
             guard var batcher = impl, batcher.runsPairsInBatch, !list[i].prefix.contains(where: \.isRead) else {
+                // One run on a fresh implementation: the one just made, else a new one.
                 impl = nil
                 runs += 1
                 do {
-                    let r = try run(list[i], device: device, make: make)
+                    let r = try run(list[i], device: device) { () throws(AccessError) -> A in
+                        if let made { return made }
+                        return try make()
+                    }
                     if !judged(i, r.map { $0.judgement.explained ? .explained($0) : .unexplained($0) } ?? .setUpDiverged) { return (.finished, runs) }
                 } catch {
                     return (broke(i, error), runs)
@@ -90,13 +96,10 @@ extension ConcurrencyCheck {
                 if answer.prefix != starts[k].outcomes {
                     result = .setUpDiverged
                 } else {
-                    let positions = [starts[k].start.position, 0]
                     let readBack = zip(runList[k].readBack, answer.readBack).map {
                         Linearizability.ReadBack(offset: $0.offset, outcome: $1.outcome, bytes: $1.bytes)
                     }
-                    let r = Run(observation: answer.observation,
-                                judgement: Linearizability.judge(runList[k].pair, start: starts[k].start, positions: positions,
-                                                                 observed: answer.observation, readBack: readBack))
+                    let r = judge(runList[k].pair, start: starts[k].start, observation: answer.observation, readBack: readBack)
                     result = r.judgement.explained ? .explained(r) : .unexplained(r)
                 }
                 if !judged(i + k, result) { return (.finished, runs) }

@@ -1,6 +1,6 @@
 /*
  * concurrency.c: the PAIR request of the wire protocol (docs/wire-protocol.md): two operations
- * on device A at once, each on its own thread, through one fd or through two fds of the device.
+ * on device A at once, through one fd or through two fds of the device.
  *
  * Operation A starts on a stack of its own (a coroutine: ucontext) and is held at its k-th
  * boundary (a boundary is the start of a device instruction or of a non-empty user copy, where
@@ -63,47 +63,6 @@ struct op_context {
 	int current;
 };
 
-/* --- hand-offs between the threads of a pair ----------------------------------------- */
-
-/* The other side of a hand-off answers within microseconds (one driver operation), so a waiter
- * first polls, yielding the processor, and only then sleeps on the condition variable; a
- * setter takes the lock to wake sleepers only when there are any. (Sleeping at once cost a
- * futex sleep and wake-up per hand-off, most of a forced pair's time.) The store of the value
- * and the count of sleepers are sequentially consistent, so a setter that sees no sleeper set
- * the value before the waiter's last look under the lock. */
-static pthread_mutex_t handoff_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t handoff_cond = PTHREAD_COND_INITIALIZER;
-static atomic_int handoff_sleepers;
-#define HANDOFF_POLLS 400
-
-static void handoff_set(atomic_int *v, int value)
-{
-	atomic_store(v, value);
-	if (atomic_load(&handoff_sleepers)) {
-		pthread_mutex_lock(&handoff_lock);
-		pthread_cond_broadcast(&handoff_cond);
-		pthread_mutex_unlock(&handoff_lock);
-	}
-}
-
-/* Waits until (*v == value) is `equal`; returns the value it then had. */
-static int handoff_wait(atomic_int *v, int value, bool equal)
-{
-	int x;
-	for (int i = 0; i < HANDOFF_POLLS; i++) {
-		if (((x = atomic_load(v)) == value) == equal)
-			return x;
-		sched_yield();
-	}
-	pthread_mutex_lock(&handoff_lock);
-	atomic_fetch_add(&handoff_sleepers, 1);
-	while (((x = atomic_load(v)) == value) != equal)
-		pthread_cond_wait(&handoff_cond, &handoff_lock);
-	atomic_fetch_sub(&handoff_sleepers, 1);
-	pthread_mutex_unlock(&handoff_lock);
-	return x;
-}
-
 /* --- the forced pair's first operation, on a stack of its own --------------------------- */
 
 enum { A_RUNNING, A_HELD, A_RELEASED, A_DONE };
@@ -116,7 +75,7 @@ static void *a_stack;
 static struct pair_op *a_op;
 
 static void run_op(struct pair_op *op);
-static size_t a_done_trace;
+static size_t a_done_trace; /* trace length when A finished */
 
 static void a_main(void)
 {
@@ -156,7 +115,6 @@ static long hold_at;     /* A's boundary to stop at */
 static long a_events;    /* boundaries A has reached */
 static size_t hold_trace; /* trace length when A stopped */
 static bool b_serialized; /* B waited for a lock A held: A ran to its end first */
-/* a_done_trace (above): the trace length when A finished */
 
 static void hold(int where)
 {
@@ -207,51 +165,64 @@ static void contended(int phase)
  * every job sets the thread-local state it relies on (ismk_op.trace, jitter_rng), and
  * begin_op/end_op in driver_access.c set the operation's context, so nothing carries from one
  * pair to the next. */
-struct worker {
+static struct {
 	pthread_t tid;
 	bool started;
 	void *(*fn)(void *);
 	void *arg;
-	atomic_int state;
-};
+	enum { W_IDLE, W_WORK, W_DONE } state;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+} worker = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
 
-enum { W_IDLE, W_WORK, W_DONE };
-static struct worker workers[1];
-
-static void *worker_main(void *arg)
+static void worker_set(int state)
 {
-	struct worker *w = arg;
+	pthread_mutex_lock(&worker.lock);
+	worker.state = state;
+	pthread_cond_broadcast(&worker.changed);
+	pthread_mutex_unlock(&worker.lock);
+}
+
+static void worker_wait(int state)
+{
+	pthread_mutex_lock(&worker.lock);
+	while (worker.state != state)
+		pthread_cond_wait(&worker.changed, &worker.lock);
+	pthread_mutex_unlock(&worker.lock);
+}
+
+static void *worker_main(void *unused)
+{
+	(void)unused;
 	/* The free-running jitter sleeps 1..8 µs: without this a sleep lasts at least the default
 	 * timer slack (50 µs), which made the sleeps, not the operations, a free run's cost. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	for (;;) {
-		handoff_wait(&w->state, W_WORK, true);
-		w->fn(w->arg);
-		handoff_set(&w->state, W_DONE);
+		worker_wait(W_WORK);
+		worker.fn(worker.arg);
+		worker_set(W_DONE);
 	}
 	return NULL;
 }
 
-/* Runs fn(arg) on worker i, starting the thread the first time. */
-static void worker_start(int i, void *(*fn)(void *), void *arg)
+/* Runs fn(arg) on the worker, starting its thread the first time. */
+static void worker_start(void *(*fn)(void *), void *arg)
 {
-	struct worker *w = &workers[i];
-	if (!w->started) {
-		if (pthread_create(&w->tid, NULL, worker_main, w))
+	if (!worker.started) {
+		if (pthread_create(&worker.tid, NULL, worker_main, NULL))
 			ismkit_wire_broken(ISMKIT_BROKEN_HARNESS, "cannot start a thread");
-		w->started = true;
+		worker.started = true;
 	}
-	w->fn = fn;
-	w->arg = arg;
-	handoff_set(&w->state, W_WORK);
+	worker.fn = fn;
+	worker.arg = arg;
+	worker_set(W_WORK);
 }
 
-/* Waits until worker i has finished its job. */
-static void worker_join(int i)
+/* Waits until the worker has finished its job. */
+static void worker_join(void)
 {
-	struct worker *w = &workers[i];
-	handoff_wait(&w->state, W_DONE, true);
-	atomic_store(&w->state, W_IDLE);
+	worker_wait(W_DONE);
+	worker_set(W_IDLE);
 }
 
 static const struct ismkit_api *the_api;
@@ -351,9 +322,9 @@ static void run_free(const struct ismkit_api *api, struct pair_op ops[2])
 	/* This thread runs one side, the worker the other (which one alternates); each thread a
 	 * PAIR starts costs milliseconds under qemu-user, so only the one worker is ever started. */
 	int mine = (int)(runs & 1);
-	worker_start(0, free_worker_side, &th[1 - mine]);
+	worker_start(free_worker_side, &th[1 - mine]);
 	free_side(&th[mine], true);
-	worker_join(0);
+	worker_join();
 	ismk_boundary_hook = NULL;
 	ismk_yield_hook = NULL;
 	printf("PAIR 0 0 %lld %lld", (long long)api->seek(fds[1], 0, 1), (long long)(fds[2] ? api->seek(fds[2], 0, 1) : -1));

@@ -1,6 +1,5 @@
 import ISMAccess
 import enum ISMAccess.Operation
-import SystemPackage
 
 // Pair runs as one pipelined batch: the concurrency check runs the same pair at every hold (and
 // free-running several times), each on a fresh device, so its requests are known before any
@@ -61,20 +60,21 @@ extension WireAccess {
                 let reply: WireReply
                 do throws(Breakage) { reply = try WireReply.parse(line) } catch { throw process.fail(error) }
                 trace.append(contentsOf: reply.trace)
+                let r = WireReplyBytes(ok: reply.status == .ok, value: reply.value, data: 0..<0, text: reply.data)
                 if part == -1 {
                     guard reply.status == .ok else { throw process.fail(.protocolError("RESET failed")) }
                     connection.reuse?.pool.recordReset(reply.data)
                 } else if part < run.prefix.count {
-                    let r = WireReplyBytes(ok: reply.status == .ok, value: reply.value, data: 0..<0, text: reply.data)
                     current.prefix.append(try Self.outcome(run.prefix[part], r, bytes, process))
                 } else {
-                    let n = run.readBack[part - run.prefix.count - 1].count
+                    let range = run.readBack[part - run.prefix.count - 1]
                     // The whole buffer, as `pread` takes it (bytes of earlier loads stay on a failure).
-                    var data = [UInt8](repeating: 0, count: n)
+                    var data = [UInt8](repeating: 0, count: range.count)
                     guard data.withUnsafeMutableBytes({ Self.unhex(reply.data, into: $0) }) else {
-                        throw process.fail(.protocolError("\(reply.data.count / 2) data bytes for a \(n)-byte read-back"))
+                        throw process.fail(.protocolError("\(reply.data.count / 2) data bytes for a \(range.count)-byte read-back"))
                     }
-                    current.readBack.append((reply.status == .ok ? .count(Int(reply.value)) : .failed(.errno(Errno(rawValue: CInt(reply.value)))), data))
+                    let read = Operation.pread(offset: range.offset, count: range.count, fault: .none)
+                    current.readBack.append((try Self.outcome(read, r, bytes, process), data))
                 }
             }
             trace.removeAll(keepingCapacity: true)
